@@ -138,10 +138,11 @@ func TestCrossCheck(t *testing.T) {
 					t.Errorf("%s: %v", msg.ID, err)
 				}
 				for _, full := range []bool{false, true} {
+					// The cases are built from the types encoding/json
+					// decodes to, so they need no encoding round trip.
 					for _, c := range mutations(msg.Root, instance(msg.Root, full)) {
-						_, doc := roundTrip(t, c.doc)
-						viol := node.Validate(doc, 0)
-						refErr := ref[msg.ID].Validate(doc)
+						viol := node.Validate(c.doc, 0)
+						refErr := ref[msg.ID].Validate(c.doc)
 						total++
 						if !c.valid {
 							invalid++

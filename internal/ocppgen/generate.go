@@ -57,7 +57,10 @@ var Versions = []Version{
 		Package:    "v21",
 		Dir:        "ocpp/v21",
 		SchemaFile: "ocpp2_1.json",
-		Doc:        packageDoc("v21", "OCPP 2.1"),
+		Doc: packageDoc("v21", "OCPP 2.1") + `
+
+NotifyPeriodicEventStream is sent as a SEND and so has a request struct and
+schema but no response.`,
 	},
 }
 
