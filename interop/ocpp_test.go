@@ -138,8 +138,8 @@ func TestOurServerCallsTheirStrictStation(t *testing.T) {
 
 	startStrictClient(t, url, "CS201", "ocpp2.0.1")
 	c := waitConn(t, srv, "CS201")
-	var reset v201.ResetResponse
-	if err := c.Call(ctx, &v201.ResetRequest{Type: v201.ResetEnumImmediate}, &reset); err != nil {
+	reset, err := ocpp.Call(ctx, c, &v201.ResetRequest{Type: v201.ResetEnumImmediate})
+	if err != nil {
 		t.Fatalf("Reset: %v", err)
 	}
 	if reset.Status != v201.ResetStatusEnumAccepted {

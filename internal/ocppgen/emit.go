@@ -77,6 +77,11 @@ func (m *model) messagesFile() string {
 			writeStruct(&b, t)
 			fmt.Fprintf(&b, "// Action returns %q, the action of this payload.\n", a.Name)
 			fmt.Fprintf(&b, "func (%s) Action() string { return %q }\n\n", t.Name, a.Name)
+			if t == a.Request && a.Response != nil {
+				// Lets ocpp.Call infer the response type from the request type.
+				fmt.Fprintf(&b, "// NewResponse returns an empty %s, the answer to this request.\n", a.Response.Name)
+				fmt.Fprintf(&b, "func (%s) NewResponse() *%s { return new(%s) }\n\n", t.Name, a.Response.Name, a.Response.Name)
+			}
 		}
 	}
 	return m.file(b.String())

@@ -14,6 +14,9 @@ type AuthorizeRequest struct {
 // Action returns "Authorize", the action of this payload.
 func (AuthorizeRequest) Action() string { return "Authorize" }
 
+// NewResponse returns an empty AuthorizeResponse, the answer to this request.
+func (AuthorizeRequest) NewResponse() *AuthorizeResponse { return new(AuthorizeResponse) }
+
 // AuthorizeResponse is the payload of the Authorize response (a CALLRESULT).
 type AuthorizeResponse struct {
 	IDTagInfo IDTagInfo `json:"idTagInfo"`
@@ -39,6 +42,11 @@ type BootNotificationRequest struct {
 // Action returns "BootNotification", the action of this payload.
 func (BootNotificationRequest) Action() string { return "BootNotification" }
 
+// NewResponse returns an empty BootNotificationResponse, the answer to this request.
+func (BootNotificationRequest) NewResponse() *BootNotificationResponse {
+	return new(BootNotificationResponse)
+}
+
 // BootNotificationResponse is the payload of the BootNotification response (a
 // CALLRESULT).
 type BootNotificationResponse struct {
@@ -59,6 +67,11 @@ type CancelReservationRequest struct {
 // Action returns "CancelReservation", the action of this payload.
 func (CancelReservationRequest) Action() string { return "CancelReservation" }
 
+// NewResponse returns an empty CancelReservationResponse, the answer to this request.
+func (CancelReservationRequest) NewResponse() *CancelReservationResponse {
+	return new(CancelReservationResponse)
+}
+
 // CancelReservationResponse is the payload of the CancelReservation response
 // (a CALLRESULT).
 type CancelReservationResponse struct {
@@ -76,6 +89,11 @@ type CertificateSignedRequest struct {
 
 // Action returns "CertificateSigned", the action of this payload.
 func (CertificateSignedRequest) Action() string { return "CertificateSigned" }
+
+// NewResponse returns an empty CertificateSignedResponse, the answer to this request.
+func (CertificateSignedRequest) NewResponse() *CertificateSignedResponse {
+	return new(CertificateSignedResponse)
+}
 
 // CertificateSignedResponse is the payload of the CertificateSigned response
 // (a CALLRESULT).
@@ -96,6 +114,11 @@ type ChangeAvailabilityRequest struct {
 // Action returns "ChangeAvailability", the action of this payload.
 func (ChangeAvailabilityRequest) Action() string { return "ChangeAvailability" }
 
+// NewResponse returns an empty ChangeAvailabilityResponse, the answer to this request.
+func (ChangeAvailabilityRequest) NewResponse() *ChangeAvailabilityResponse {
+	return new(ChangeAvailabilityResponse)
+}
+
 // ChangeAvailabilityResponse is the payload of the ChangeAvailability response
 // (a CALLRESULT).
 type ChangeAvailabilityResponse struct {
@@ -115,6 +138,11 @@ type ChangeConfigurationRequest struct {
 // Action returns "ChangeConfiguration", the action of this payload.
 func (ChangeConfigurationRequest) Action() string { return "ChangeConfiguration" }
 
+// NewResponse returns an empty ChangeConfigurationResponse, the answer to this request.
+func (ChangeConfigurationRequest) NewResponse() *ChangeConfigurationResponse {
+	return new(ChangeConfigurationResponse)
+}
+
 // ChangeConfigurationResponse is the payload of the ChangeConfiguration
 // response (a CALLRESULT).
 type ChangeConfigurationResponse struct {
@@ -129,6 +157,9 @@ type ClearCacheRequest struct{}
 
 // Action returns "ClearCache", the action of this payload.
 func (ClearCacheRequest) Action() string { return "ClearCache" }
+
+// NewResponse returns an empty ClearCacheResponse, the answer to this request.
+func (ClearCacheRequest) NewResponse() *ClearCacheResponse { return new(ClearCacheResponse) }
 
 // ClearCacheResponse is the payload of the ClearCache response (a CALLRESULT).
 type ClearCacheResponse struct {
@@ -150,6 +181,11 @@ type ClearChargingProfileRequest struct {
 // Action returns "ClearChargingProfile", the action of this payload.
 func (ClearChargingProfileRequest) Action() string { return "ClearChargingProfile" }
 
+// NewResponse returns an empty ClearChargingProfileResponse, the answer to this request.
+func (ClearChargingProfileRequest) NewResponse() *ClearChargingProfileResponse {
+	return new(ClearChargingProfileResponse)
+}
+
 // ClearChargingProfileResponse is the payload of the ClearChargingProfile
 // response (a CALLRESULT).
 type ClearChargingProfileResponse struct {
@@ -168,6 +204,9 @@ type DataTransferRequest struct {
 
 // Action returns "DataTransfer", the action of this payload.
 func (DataTransferRequest) Action() string { return "DataTransfer" }
+
+// NewResponse returns an empty DataTransferResponse, the answer to this request.
+func (DataTransferRequest) NewResponse() *DataTransferResponse { return new(DataTransferResponse) }
 
 // DataTransferResponse is the payload of the DataTransfer response (a
 // CALLRESULT).
@@ -188,6 +227,11 @@ type DeleteCertificateRequest struct {
 // Action returns "DeleteCertificate", the action of this payload.
 func (DeleteCertificateRequest) Action() string { return "DeleteCertificate" }
 
+// NewResponse returns an empty DeleteCertificateResponse, the answer to this request.
+func (DeleteCertificateRequest) NewResponse() *DeleteCertificateResponse {
+	return new(DeleteCertificateResponse)
+}
+
 // DeleteCertificateResponse is the payload of the DeleteCertificate response
 // (a CALLRESULT).
 type DeleteCertificateResponse struct {
@@ -206,6 +250,11 @@ type DiagnosticsStatusNotificationRequest struct {
 // Action returns "DiagnosticsStatusNotification", the action of this payload.
 func (DiagnosticsStatusNotificationRequest) Action() string { return "DiagnosticsStatusNotification" }
 
+// NewResponse returns an empty DiagnosticsStatusNotificationResponse, the answer to this request.
+func (DiagnosticsStatusNotificationRequest) NewResponse() *DiagnosticsStatusNotificationResponse {
+	return new(DiagnosticsStatusNotificationResponse)
+}
+
 // DiagnosticsStatusNotificationResponse is the payload of the
 // DiagnosticsStatusNotification response (a CALLRESULT).
 type DiagnosticsStatusNotificationResponse struct{}
@@ -222,6 +271,11 @@ type ExtendedTriggerMessageRequest struct {
 
 // Action returns "ExtendedTriggerMessage", the action of this payload.
 func (ExtendedTriggerMessageRequest) Action() string { return "ExtendedTriggerMessage" }
+
+// NewResponse returns an empty ExtendedTriggerMessageResponse, the answer to this request.
+func (ExtendedTriggerMessageRequest) NewResponse() *ExtendedTriggerMessageResponse {
+	return new(ExtendedTriggerMessageResponse)
+}
 
 // ExtendedTriggerMessageResponse is the payload of the ExtendedTriggerMessage
 // response (a CALLRESULT).
@@ -241,6 +295,11 @@ type FirmwareStatusNotificationRequest struct {
 // Action returns "FirmwareStatusNotification", the action of this payload.
 func (FirmwareStatusNotificationRequest) Action() string { return "FirmwareStatusNotification" }
 
+// NewResponse returns an empty FirmwareStatusNotificationResponse, the answer to this request.
+func (FirmwareStatusNotificationRequest) NewResponse() *FirmwareStatusNotificationResponse {
+	return new(FirmwareStatusNotificationResponse)
+}
+
 // FirmwareStatusNotificationResponse is the payload of the
 // FirmwareStatusNotification response (a CALLRESULT).
 type FirmwareStatusNotificationResponse struct{}
@@ -258,6 +317,11 @@ type GetCompositeScheduleRequest struct {
 
 // Action returns "GetCompositeSchedule", the action of this payload.
 func (GetCompositeScheduleRequest) Action() string { return "GetCompositeSchedule" }
+
+// NewResponse returns an empty GetCompositeScheduleResponse, the answer to this request.
+func (GetCompositeScheduleRequest) NewResponse() *GetCompositeScheduleResponse {
+	return new(GetCompositeScheduleResponse)
+}
 
 // GetCompositeScheduleResponse is the payload of the GetCompositeSchedule
 // response (a CALLRESULT).
@@ -279,6 +343,11 @@ type GetConfigurationRequest struct {
 
 // Action returns "GetConfiguration", the action of this payload.
 func (GetConfigurationRequest) Action() string { return "GetConfiguration" }
+
+// NewResponse returns an empty GetConfigurationResponse, the answer to this request.
+func (GetConfigurationRequest) NewResponse() *GetConfigurationResponse {
+	return new(GetConfigurationResponse)
+}
 
 // GetConfigurationResponse is the payload of the GetConfiguration response (a
 // CALLRESULT).
@@ -302,6 +371,11 @@ type GetDiagnosticsRequest struct {
 // Action returns "GetDiagnostics", the action of this payload.
 func (GetDiagnosticsRequest) Action() string { return "GetDiagnostics" }
 
+// NewResponse returns an empty GetDiagnosticsResponse, the answer to this request.
+func (GetDiagnosticsRequest) NewResponse() *GetDiagnosticsResponse {
+	return new(GetDiagnosticsResponse)
+}
+
 // GetDiagnosticsResponse is the payload of the GetDiagnostics response (a
 // CALLRESULT).
 type GetDiagnosticsResponse struct {
@@ -320,6 +394,11 @@ type GetInstalledCertificateIdsRequest struct {
 // Action returns "GetInstalledCertificateIds", the action of this payload.
 func (GetInstalledCertificateIdsRequest) Action() string { return "GetInstalledCertificateIds" }
 
+// NewResponse returns an empty GetInstalledCertificateIdsResponse, the answer to this request.
+func (GetInstalledCertificateIdsRequest) NewResponse() *GetInstalledCertificateIdsResponse {
+	return new(GetInstalledCertificateIdsResponse)
+}
+
 // GetInstalledCertificateIdsResponse is the payload of the
 // GetInstalledCertificateIds response (a CALLRESULT).
 type GetInstalledCertificateIdsResponse struct {
@@ -336,6 +415,11 @@ type GetLocalListVersionRequest struct{}
 
 // Action returns "GetLocalListVersion", the action of this payload.
 func (GetLocalListVersionRequest) Action() string { return "GetLocalListVersion" }
+
+// NewResponse returns an empty GetLocalListVersionResponse, the answer to this request.
+func (GetLocalListVersionRequest) NewResponse() *GetLocalListVersionResponse {
+	return new(GetLocalListVersionResponse)
+}
 
 // GetLocalListVersionResponse is the payload of the GetLocalListVersion
 // response (a CALLRESULT).
@@ -358,6 +442,9 @@ type GetLogRequest struct {
 // Action returns "GetLog", the action of this payload.
 func (GetLogRequest) Action() string { return "GetLog" }
 
+// NewResponse returns an empty GetLogResponse, the answer to this request.
+func (GetLogRequest) NewResponse() *GetLogResponse { return new(GetLogResponse) }
+
 // GetLogResponse is the payload of the GetLog response (a CALLRESULT).
 type GetLogResponse struct {
 	Status   LogStatusEnum `json:"status"`
@@ -372,6 +459,9 @@ type HeartbeatRequest struct{}
 
 // Action returns "Heartbeat", the action of this payload.
 func (HeartbeatRequest) Action() string { return "Heartbeat" }
+
+// NewResponse returns an empty HeartbeatResponse, the answer to this request.
+func (HeartbeatRequest) NewResponse() *HeartbeatResponse { return new(HeartbeatResponse) }
 
 // HeartbeatResponse is the payload of the Heartbeat response (a CALLRESULT).
 type HeartbeatResponse struct {
@@ -390,6 +480,11 @@ type InstallCertificateRequest struct {
 
 // Action returns "InstallCertificate", the action of this payload.
 func (InstallCertificateRequest) Action() string { return "InstallCertificate" }
+
+// NewResponse returns an empty InstallCertificateResponse, the answer to this request.
+func (InstallCertificateRequest) NewResponse() *InstallCertificateResponse {
+	return new(InstallCertificateResponse)
+}
 
 // InstallCertificateResponse is the payload of the InstallCertificate response
 // (a CALLRESULT).
@@ -410,6 +505,11 @@ type LogStatusNotificationRequest struct {
 // Action returns "LogStatusNotification", the action of this payload.
 func (LogStatusNotificationRequest) Action() string { return "LogStatusNotification" }
 
+// NewResponse returns an empty LogStatusNotificationResponse, the answer to this request.
+func (LogStatusNotificationRequest) NewResponse() *LogStatusNotificationResponse {
+	return new(LogStatusNotificationResponse)
+}
+
 // LogStatusNotificationResponse is the payload of the LogStatusNotification
 // response (a CALLRESULT).
 type LogStatusNotificationResponse struct{}
@@ -426,6 +526,9 @@ type MeterValuesRequest struct {
 
 // Action returns "MeterValues", the action of this payload.
 func (MeterValuesRequest) Action() string { return "MeterValues" }
+
+// NewResponse returns an empty MeterValuesResponse, the answer to this request.
+func (MeterValuesRequest) NewResponse() *MeterValuesResponse { return new(MeterValuesResponse) }
 
 // MeterValuesResponse is the payload of the MeterValues response (a
 // CALLRESULT).
@@ -445,6 +548,11 @@ type RemoteStartTransactionRequest struct {
 // Action returns "RemoteStartTransaction", the action of this payload.
 func (RemoteStartTransactionRequest) Action() string { return "RemoteStartTransaction" }
 
+// NewResponse returns an empty RemoteStartTransactionResponse, the answer to this request.
+func (RemoteStartTransactionRequest) NewResponse() *RemoteStartTransactionResponse {
+	return new(RemoteStartTransactionResponse)
+}
+
 // RemoteStartTransactionResponse is the payload of the RemoteStartTransaction
 // response (a CALLRESULT).
 type RemoteStartTransactionResponse struct {
@@ -462,6 +570,11 @@ type RemoteStopTransactionRequest struct {
 
 // Action returns "RemoteStopTransaction", the action of this payload.
 func (RemoteStopTransactionRequest) Action() string { return "RemoteStopTransaction" }
+
+// NewResponse returns an empty RemoteStopTransactionResponse, the answer to this request.
+func (RemoteStopTransactionRequest) NewResponse() *RemoteStopTransactionResponse {
+	return new(RemoteStopTransactionResponse)
+}
 
 // RemoteStopTransactionResponse is the payload of the RemoteStopTransaction
 // response (a CALLRESULT).
@@ -484,6 +597,9 @@ type ReserveNowRequest struct {
 // Action returns "ReserveNow", the action of this payload.
 func (ReserveNowRequest) Action() string { return "ReserveNow" }
 
+// NewResponse returns an empty ReserveNowResponse, the answer to this request.
+func (ReserveNowRequest) NewResponse() *ReserveNowResponse { return new(ReserveNowResponse) }
+
 // ReserveNowResponse is the payload of the ReserveNow response (a CALLRESULT).
 type ReserveNowResponse struct {
 	Status ReservationStatus `json:"status"`
@@ -499,6 +615,9 @@ type ResetRequest struct {
 
 // Action returns "Reset", the action of this payload.
 func (ResetRequest) Action() string { return "Reset" }
+
+// NewResponse returns an empty ResetResponse, the answer to this request.
+func (ResetRequest) NewResponse() *ResetResponse { return new(ResetResponse) }
 
 // ResetResponse is the payload of the Reset response (a CALLRESULT).
 type ResetResponse struct {
@@ -519,6 +638,11 @@ type SecurityEventNotificationRequest struct {
 // Action returns "SecurityEventNotification", the action of this payload.
 func (SecurityEventNotificationRequest) Action() string { return "SecurityEventNotification" }
 
+// NewResponse returns an empty SecurityEventNotificationResponse, the answer to this request.
+func (SecurityEventNotificationRequest) NewResponse() *SecurityEventNotificationResponse {
+	return new(SecurityEventNotificationResponse)
+}
+
 // SecurityEventNotificationResponse is the payload of the
 // SecurityEventNotification response (a CALLRESULT).
 type SecurityEventNotificationResponse struct{}
@@ -535,6 +659,9 @@ type SendLocalListRequest struct {
 
 // Action returns "SendLocalList", the action of this payload.
 func (SendLocalListRequest) Action() string { return "SendLocalList" }
+
+// NewResponse returns an empty SendLocalListResponse, the answer to this request.
+func (SendLocalListRequest) NewResponse() *SendLocalListResponse { return new(SendLocalListResponse) }
 
 // SendLocalListResponse is the payload of the SendLocalList response (a
 // CALLRESULT).
@@ -555,6 +682,11 @@ type SetChargingProfileRequest struct {
 // Action returns "SetChargingProfile", the action of this payload.
 func (SetChargingProfileRequest) Action() string { return "SetChargingProfile" }
 
+// NewResponse returns an empty SetChargingProfileResponse, the answer to this request.
+func (SetChargingProfileRequest) NewResponse() *SetChargingProfileResponse {
+	return new(SetChargingProfileResponse)
+}
+
 // SetChargingProfileResponse is the payload of the SetChargingProfile response
 // (a CALLRESULT).
 type SetChargingProfileResponse struct {
@@ -572,6 +704,11 @@ type SignCertificateRequest struct {
 
 // Action returns "SignCertificate", the action of this payload.
 func (SignCertificateRequest) Action() string { return "SignCertificate" }
+
+// NewResponse returns an empty SignCertificateResponse, the answer to this request.
+func (SignCertificateRequest) NewResponse() *SignCertificateResponse {
+	return new(SignCertificateResponse)
+}
 
 // SignCertificateResponse is the payload of the SignCertificate response (a
 // CALLRESULT).
@@ -592,6 +729,11 @@ type SignedFirmwareStatusNotificationRequest struct {
 // Action returns "SignedFirmwareStatusNotification", the action of this payload.
 func (SignedFirmwareStatusNotificationRequest) Action() string {
 	return "SignedFirmwareStatusNotification"
+}
+
+// NewResponse returns an empty SignedFirmwareStatusNotificationResponse, the answer to this request.
+func (SignedFirmwareStatusNotificationRequest) NewResponse() *SignedFirmwareStatusNotificationResponse {
+	return new(SignedFirmwareStatusNotificationResponse)
 }
 
 // SignedFirmwareStatusNotificationResponse is the payload of the
@@ -615,6 +757,11 @@ type SignedUpdateFirmwareRequest struct {
 // Action returns "SignedUpdateFirmware", the action of this payload.
 func (SignedUpdateFirmwareRequest) Action() string { return "SignedUpdateFirmware" }
 
+// NewResponse returns an empty SignedUpdateFirmwareResponse, the answer to this request.
+func (SignedUpdateFirmwareRequest) NewResponse() *SignedUpdateFirmwareResponse {
+	return new(SignedUpdateFirmwareResponse)
+}
+
 // SignedUpdateFirmwareResponse is the payload of the SignedUpdateFirmware
 // response (a CALLRESULT).
 type SignedUpdateFirmwareResponse struct {
@@ -636,6 +783,11 @@ type StartTransactionRequest struct {
 
 // Action returns "StartTransaction", the action of this payload.
 func (StartTransactionRequest) Action() string { return "StartTransaction" }
+
+// NewResponse returns an empty StartTransactionResponse, the answer to this request.
+func (StartTransactionRequest) NewResponse() *StartTransactionResponse {
+	return new(StartTransactionResponse)
+}
 
 // StartTransactionResponse is the payload of the StartTransaction response (a
 // CALLRESULT).
@@ -662,6 +814,11 @@ type StatusNotificationRequest struct {
 // Action returns "StatusNotification", the action of this payload.
 func (StatusNotificationRequest) Action() string { return "StatusNotification" }
 
+// NewResponse returns an empty StatusNotificationResponse, the answer to this request.
+func (StatusNotificationRequest) NewResponse() *StatusNotificationResponse {
+	return new(StatusNotificationResponse)
+}
+
 // StatusNotificationResponse is the payload of the StatusNotification response
 // (a CALLRESULT).
 type StatusNotificationResponse struct{}
@@ -683,6 +840,11 @@ type StopTransactionRequest struct {
 // Action returns "StopTransaction", the action of this payload.
 func (StopTransactionRequest) Action() string { return "StopTransaction" }
 
+// NewResponse returns an empty StopTransactionResponse, the answer to this request.
+func (StopTransactionRequest) NewResponse() *StopTransactionResponse {
+	return new(StopTransactionResponse)
+}
+
 // StopTransactionResponse is the payload of the StopTransaction response (a
 // CALLRESULT).
 type StopTransactionResponse struct {
@@ -701,6 +863,11 @@ type TriggerMessageRequest struct {
 // Action returns "TriggerMessage", the action of this payload.
 func (TriggerMessageRequest) Action() string { return "TriggerMessage" }
 
+// NewResponse returns an empty TriggerMessageResponse, the answer to this request.
+func (TriggerMessageRequest) NewResponse() *TriggerMessageResponse {
+	return new(TriggerMessageResponse)
+}
+
 // TriggerMessageResponse is the payload of the TriggerMessage response (a
 // CALLRESULT).
 type TriggerMessageResponse struct {
@@ -718,6 +885,11 @@ type UnlockConnectorRequest struct {
 
 // Action returns "UnlockConnector", the action of this payload.
 func (UnlockConnectorRequest) Action() string { return "UnlockConnector" }
+
+// NewResponse returns an empty UnlockConnectorResponse, the answer to this request.
+func (UnlockConnectorRequest) NewResponse() *UnlockConnectorResponse {
+	return new(UnlockConnectorResponse)
+}
 
 // UnlockConnectorResponse is the payload of the UnlockConnector response (a
 // CALLRESULT).
@@ -738,6 +910,11 @@ type UpdateFirmwareRequest struct {
 
 // Action returns "UpdateFirmware", the action of this payload.
 func (UpdateFirmwareRequest) Action() string { return "UpdateFirmware" }
+
+// NewResponse returns an empty UpdateFirmwareResponse, the answer to this request.
+func (UpdateFirmwareRequest) NewResponse() *UpdateFirmwareResponse {
+	return new(UpdateFirmwareResponse)
+}
 
 // UpdateFirmwareResponse is the payload of the UpdateFirmware response (a
 // CALLRESULT).

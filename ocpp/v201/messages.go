@@ -18,6 +18,9 @@ type AuthorizeRequest struct {
 // Action returns "Authorize", the action of this payload.
 func (AuthorizeRequest) Action() string { return "Authorize" }
 
+// NewResponse returns an empty AuthorizeResponse, the answer to this request.
+func (AuthorizeRequest) NewResponse() *AuthorizeResponse { return new(AuthorizeResponse) }
+
 // AuthorizeResponse is the payload of the Authorize response (a CALLRESULT).
 type AuthorizeResponse struct {
 	CustomData        *CustomData                    `json:"customData,omitempty"`
@@ -38,6 +41,11 @@ type BootNotificationRequest struct {
 
 // Action returns "BootNotification", the action of this payload.
 func (BootNotificationRequest) Action() string { return "BootNotification" }
+
+// NewResponse returns an empty BootNotificationResponse, the answer to this request.
+func (BootNotificationRequest) NewResponse() *BootNotificationResponse {
+	return new(BootNotificationResponse)
+}
 
 // BootNotificationResponse is the payload of the BootNotification response (a
 // CALLRESULT).
@@ -62,6 +70,11 @@ type CancelReservationRequest struct {
 // Action returns "CancelReservation", the action of this payload.
 func (CancelReservationRequest) Action() string { return "CancelReservation" }
 
+// NewResponse returns an empty CancelReservationResponse, the answer to this request.
+func (CancelReservationRequest) NewResponse() *CancelReservationResponse {
+	return new(CancelReservationResponse)
+}
+
 // CancelReservationResponse is the payload of the CancelReservation response
 // (a CALLRESULT).
 type CancelReservationResponse struct {
@@ -83,6 +96,11 @@ type CertificateSignedRequest struct {
 
 // Action returns "CertificateSigned", the action of this payload.
 func (CertificateSignedRequest) Action() string { return "CertificateSigned" }
+
+// NewResponse returns an empty CertificateSignedResponse, the answer to this request.
+func (CertificateSignedRequest) NewResponse() *CertificateSignedResponse {
+	return new(CertificateSignedResponse)
+}
 
 // CertificateSignedResponse is the payload of the CertificateSigned response
 // (a CALLRESULT).
@@ -106,6 +124,11 @@ type ChangeAvailabilityRequest struct {
 // Action returns "ChangeAvailability", the action of this payload.
 func (ChangeAvailabilityRequest) Action() string { return "ChangeAvailability" }
 
+// NewResponse returns an empty ChangeAvailabilityResponse, the answer to this request.
+func (ChangeAvailabilityRequest) NewResponse() *ChangeAvailabilityResponse {
+	return new(ChangeAvailabilityResponse)
+}
+
 // ChangeAvailabilityResponse is the payload of the ChangeAvailability response
 // (a CALLRESULT).
 type ChangeAvailabilityResponse struct {
@@ -124,6 +147,9 @@ type ClearCacheRequest struct {
 
 // Action returns "ClearCache", the action of this payload.
 func (ClearCacheRequest) Action() string { return "ClearCache" }
+
+// NewResponse returns an empty ClearCacheResponse, the answer to this request.
+func (ClearCacheRequest) NewResponse() *ClearCacheResponse { return new(ClearCacheResponse) }
 
 // ClearCacheResponse is the payload of the ClearCache response (a CALLRESULT).
 type ClearCacheResponse struct {
@@ -146,6 +172,11 @@ type ClearChargingProfileRequest struct {
 // Action returns "ClearChargingProfile", the action of this payload.
 func (ClearChargingProfileRequest) Action() string { return "ClearChargingProfile" }
 
+// NewResponse returns an empty ClearChargingProfileResponse, the answer to this request.
+func (ClearChargingProfileRequest) NewResponse() *ClearChargingProfileResponse {
+	return new(ClearChargingProfileResponse)
+}
+
 // ClearChargingProfileResponse is the payload of the ClearChargingProfile
 // response (a CALLRESULT).
 type ClearChargingProfileResponse struct {
@@ -166,6 +197,11 @@ type ClearDisplayMessageRequest struct {
 
 // Action returns "ClearDisplayMessage", the action of this payload.
 func (ClearDisplayMessageRequest) Action() string { return "ClearDisplayMessage" }
+
+// NewResponse returns an empty ClearDisplayMessageResponse, the answer to this request.
+func (ClearDisplayMessageRequest) NewResponse() *ClearDisplayMessageResponse {
+	return new(ClearDisplayMessageResponse)
+}
 
 // ClearDisplayMessageResponse is the payload of the ClearDisplayMessage
 // response (a CALLRESULT).
@@ -188,6 +224,11 @@ type ClearVariableMonitoringRequest struct {
 // Action returns "ClearVariableMonitoring", the action of this payload.
 func (ClearVariableMonitoringRequest) Action() string { return "ClearVariableMonitoring" }
 
+// NewResponse returns an empty ClearVariableMonitoringResponse, the answer to this request.
+func (ClearVariableMonitoringRequest) NewResponse() *ClearVariableMonitoringResponse {
+	return new(ClearVariableMonitoringResponse)
+}
+
 // ClearVariableMonitoringResponse is the payload of the
 // ClearVariableMonitoring response (a CALLRESULT).
 type ClearVariableMonitoringResponse struct {
@@ -209,6 +250,11 @@ type ClearedChargingLimitRequest struct {
 // Action returns "ClearedChargingLimit", the action of this payload.
 func (ClearedChargingLimitRequest) Action() string { return "ClearedChargingLimit" }
 
+// NewResponse returns an empty ClearedChargingLimitResponse, the answer to this request.
+func (ClearedChargingLimitRequest) NewResponse() *ClearedChargingLimitResponse {
+	return new(ClearedChargingLimitResponse)
+}
+
 // ClearedChargingLimitResponse is the payload of the ClearedChargingLimit
 // response (a CALLRESULT).
 type ClearedChargingLimitResponse struct {
@@ -227,6 +273,9 @@ type CostUpdatedRequest struct {
 
 // Action returns "CostUpdated", the action of this payload.
 func (CostUpdatedRequest) Action() string { return "CostUpdated" }
+
+// NewResponse returns an empty CostUpdatedResponse, the answer to this request.
+func (CostUpdatedRequest) NewResponse() *CostUpdatedResponse { return new(CostUpdatedResponse) }
 
 // CostUpdatedResponse is the payload of the CostUpdated response (a
 // CALLRESULT).
@@ -252,6 +301,11 @@ type CustomerInformationRequest struct {
 // Action returns "CustomerInformation", the action of this payload.
 func (CustomerInformationRequest) Action() string { return "CustomerInformation" }
 
+// NewResponse returns an empty CustomerInformationResponse, the answer to this request.
+func (CustomerInformationRequest) NewResponse() *CustomerInformationResponse {
+	return new(CustomerInformationResponse)
+}
+
 // CustomerInformationResponse is the payload of the CustomerInformation
 // response (a CALLRESULT).
 type CustomerInformationResponse struct {
@@ -273,6 +327,9 @@ type DataTransferRequest struct {
 
 // Action returns "DataTransfer", the action of this payload.
 func (DataTransferRequest) Action() string { return "DataTransfer" }
+
+// NewResponse returns an empty DataTransferResponse, the answer to this request.
+func (DataTransferRequest) NewResponse() *DataTransferResponse { return new(DataTransferResponse) }
 
 // DataTransferResponse is the payload of the DataTransfer response (a
 // CALLRESULT).
@@ -296,6 +353,11 @@ type DeleteCertificateRequest struct {
 // Action returns "DeleteCertificate", the action of this payload.
 func (DeleteCertificateRequest) Action() string { return "DeleteCertificate" }
 
+// NewResponse returns an empty DeleteCertificateResponse, the answer to this request.
+func (DeleteCertificateRequest) NewResponse() *DeleteCertificateResponse {
+	return new(DeleteCertificateResponse)
+}
+
 // DeleteCertificateResponse is the payload of the DeleteCertificate response
 // (a CALLRESULT).
 type DeleteCertificateResponse struct {
@@ -318,6 +380,11 @@ type FirmwareStatusNotificationRequest struct {
 // Action returns "FirmwareStatusNotification", the action of this payload.
 func (FirmwareStatusNotificationRequest) Action() string { return "FirmwareStatusNotification" }
 
+// NewResponse returns an empty FirmwareStatusNotificationResponse, the answer to this request.
+func (FirmwareStatusNotificationRequest) NewResponse() *FirmwareStatusNotificationResponse {
+	return new(FirmwareStatusNotificationResponse)
+}
+
 // FirmwareStatusNotificationResponse is the payload of the
 // FirmwareStatusNotification response (a CALLRESULT).
 type FirmwareStatusNotificationResponse struct {
@@ -338,6 +405,11 @@ type Get15118EVCertificateRequest struct {
 
 // Action returns "Get15118EVCertificate", the action of this payload.
 func (Get15118EVCertificateRequest) Action() string { return "Get15118EVCertificate" }
+
+// NewResponse returns an empty Get15118EVCertificateResponse, the answer to this request.
+func (Get15118EVCertificateRequest) NewResponse() *Get15118EVCertificateResponse {
+	return new(Get15118EVCertificateResponse)
+}
 
 // Get15118EVCertificateResponse is the payload of the Get15118EVCertificate
 // response (a CALLRESULT).
@@ -361,6 +433,9 @@ type GetBaseReportRequest struct {
 // Action returns "GetBaseReport", the action of this payload.
 func (GetBaseReportRequest) Action() string { return "GetBaseReport" }
 
+// NewResponse returns an empty GetBaseReportResponse, the answer to this request.
+func (GetBaseReportRequest) NewResponse() *GetBaseReportResponse { return new(GetBaseReportResponse) }
+
 // GetBaseReportResponse is the payload of the GetBaseReport response (a
 // CALLRESULT).
 type GetBaseReportResponse struct {
@@ -381,6 +456,11 @@ type GetCertificateStatusRequest struct {
 
 // Action returns "GetCertificateStatus", the action of this payload.
 func (GetCertificateStatusRequest) Action() string { return "GetCertificateStatus" }
+
+// NewResponse returns an empty GetCertificateStatusResponse, the answer to this request.
+func (GetCertificateStatusRequest) NewResponse() *GetCertificateStatusResponse {
+	return new(GetCertificateStatusResponse)
+}
 
 // GetCertificateStatusResponse is the payload of the GetCertificateStatus
 // response (a CALLRESULT).
@@ -406,6 +486,11 @@ type GetChargingProfilesRequest struct {
 // Action returns "GetChargingProfiles", the action of this payload.
 func (GetChargingProfilesRequest) Action() string { return "GetChargingProfiles" }
 
+// NewResponse returns an empty GetChargingProfilesResponse, the answer to this request.
+func (GetChargingProfilesRequest) NewResponse() *GetChargingProfilesResponse {
+	return new(GetChargingProfilesResponse)
+}
+
 // GetChargingProfilesResponse is the payload of the GetChargingProfiles
 // response (a CALLRESULT).
 type GetChargingProfilesResponse struct {
@@ -428,6 +513,11 @@ type GetCompositeScheduleRequest struct {
 
 // Action returns "GetCompositeSchedule", the action of this payload.
 func (GetCompositeScheduleRequest) Action() string { return "GetCompositeSchedule" }
+
+// NewResponse returns an empty GetCompositeScheduleResponse, the answer to this request.
+func (GetCompositeScheduleRequest) NewResponse() *GetCompositeScheduleResponse {
+	return new(GetCompositeScheduleResponse)
+}
 
 // GetCompositeScheduleResponse is the payload of the GetCompositeSchedule
 // response (a CALLRESULT).
@@ -454,6 +544,11 @@ type GetDisplayMessagesRequest struct {
 // Action returns "GetDisplayMessages", the action of this payload.
 func (GetDisplayMessagesRequest) Action() string { return "GetDisplayMessages" }
 
+// NewResponse returns an empty GetDisplayMessagesResponse, the answer to this request.
+func (GetDisplayMessagesRequest) NewResponse() *GetDisplayMessagesResponse {
+	return new(GetDisplayMessagesResponse)
+}
+
 // GetDisplayMessagesResponse is the payload of the GetDisplayMessages response
 // (a CALLRESULT).
 type GetDisplayMessagesResponse struct {
@@ -475,6 +570,11 @@ type GetInstalledCertificateIdsRequest struct {
 // Action returns "GetInstalledCertificateIds", the action of this payload.
 func (GetInstalledCertificateIdsRequest) Action() string { return "GetInstalledCertificateIds" }
 
+// NewResponse returns an empty GetInstalledCertificateIdsResponse, the answer to this request.
+func (GetInstalledCertificateIdsRequest) NewResponse() *GetInstalledCertificateIdsResponse {
+	return new(GetInstalledCertificateIdsResponse)
+}
+
 // GetInstalledCertificateIdsResponse is the payload of the
 // GetInstalledCertificateIds response (a CALLRESULT).
 type GetInstalledCertificateIdsResponse struct {
@@ -495,6 +595,11 @@ type GetLocalListVersionRequest struct {
 
 // Action returns "GetLocalListVersion", the action of this payload.
 func (GetLocalListVersionRequest) Action() string { return "GetLocalListVersion" }
+
+// NewResponse returns an empty GetLocalListVersionResponse, the answer to this request.
+func (GetLocalListVersionRequest) NewResponse() *GetLocalListVersionResponse {
+	return new(GetLocalListVersionResponse)
+}
 
 // GetLocalListVersionResponse is the payload of the GetLocalListVersion
 // response (a CALLRESULT).
@@ -519,6 +624,9 @@ type GetLogRequest struct {
 // Action returns "GetLog", the action of this payload.
 func (GetLogRequest) Action() string { return "GetLog" }
 
+// NewResponse returns an empty GetLogResponse, the answer to this request.
+func (GetLogRequest) NewResponse() *GetLogResponse { return new(GetLogResponse) }
+
 // GetLogResponse is the payload of the GetLog response (a CALLRESULT).
 type GetLogResponse struct {
 	CustomData *CustomData   `json:"customData,omitempty"`
@@ -542,6 +650,11 @@ type GetMonitoringReportRequest struct {
 // Action returns "GetMonitoringReport", the action of this payload.
 func (GetMonitoringReportRequest) Action() string { return "GetMonitoringReport" }
 
+// NewResponse returns an empty GetMonitoringReportResponse, the answer to this request.
+func (GetMonitoringReportRequest) NewResponse() *GetMonitoringReportResponse {
+	return new(GetMonitoringReportResponse)
+}
+
 // GetMonitoringReportResponse is the payload of the GetMonitoringReport
 // response (a CALLRESULT).
 type GetMonitoringReportResponse struct {
@@ -564,6 +677,9 @@ type GetReportRequest struct {
 // Action returns "GetReport", the action of this payload.
 func (GetReportRequest) Action() string { return "GetReport" }
 
+// NewResponse returns an empty GetReportResponse, the answer to this request.
+func (GetReportRequest) NewResponse() *GetReportResponse { return new(GetReportResponse) }
+
 // GetReportResponse is the payload of the GetReport response (a CALLRESULT).
 type GetReportResponse struct {
 	CustomData *CustomData                  `json:"customData,omitempty"`
@@ -583,6 +699,11 @@ type GetTransactionStatusRequest struct {
 
 // Action returns "GetTransactionStatus", the action of this payload.
 func (GetTransactionStatusRequest) Action() string { return "GetTransactionStatus" }
+
+// NewResponse returns an empty GetTransactionStatusResponse, the answer to this request.
+func (GetTransactionStatusRequest) NewResponse() *GetTransactionStatusResponse {
+	return new(GetTransactionStatusResponse)
+}
 
 // GetTransactionStatusResponse is the payload of the GetTransactionStatus
 // response (a CALLRESULT).
@@ -604,6 +725,9 @@ type GetVariablesRequest struct {
 // Action returns "GetVariables", the action of this payload.
 func (GetVariablesRequest) Action() string { return "GetVariables" }
 
+// NewResponse returns an empty GetVariablesResponse, the answer to this request.
+func (GetVariablesRequest) NewResponse() *GetVariablesResponse { return new(GetVariablesResponse) }
+
 // GetVariablesResponse is the payload of the GetVariables response (a
 // CALLRESULT).
 type GetVariablesResponse struct {
@@ -621,6 +745,9 @@ type HeartbeatRequest struct {
 
 // Action returns "Heartbeat", the action of this payload.
 func (HeartbeatRequest) Action() string { return "Heartbeat" }
+
+// NewResponse returns an empty HeartbeatResponse, the answer to this request.
+func (HeartbeatRequest) NewResponse() *HeartbeatResponse { return new(HeartbeatResponse) }
 
 // HeartbeatResponse is the payload of the Heartbeat response (a CALLRESULT).
 type HeartbeatResponse struct {
@@ -641,6 +768,11 @@ type InstallCertificateRequest struct {
 
 // Action returns "InstallCertificate", the action of this payload.
 func (InstallCertificateRequest) Action() string { return "InstallCertificate" }
+
+// NewResponse returns an empty InstallCertificateResponse, the answer to this request.
+func (InstallCertificateRequest) NewResponse() *InstallCertificateResponse {
+	return new(InstallCertificateResponse)
+}
 
 // InstallCertificateResponse is the payload of the InstallCertificate response
 // (a CALLRESULT).
@@ -664,6 +796,11 @@ type LogStatusNotificationRequest struct {
 // Action returns "LogStatusNotification", the action of this payload.
 func (LogStatusNotificationRequest) Action() string { return "LogStatusNotification" }
 
+// NewResponse returns an empty LogStatusNotificationResponse, the answer to this request.
+func (LogStatusNotificationRequest) NewResponse() *LogStatusNotificationResponse {
+	return new(LogStatusNotificationResponse)
+}
+
 // LogStatusNotificationResponse is the payload of the LogStatusNotification
 // response (a CALLRESULT).
 type LogStatusNotificationResponse struct {
@@ -682,6 +819,9 @@ type MeterValuesRequest struct {
 
 // Action returns "MeterValues", the action of this payload.
 func (MeterValuesRequest) Action() string { return "MeterValues" }
+
+// NewResponse returns an empty MeterValuesResponse, the answer to this request.
+func (MeterValuesRequest) NewResponse() *MeterValuesResponse { return new(MeterValuesResponse) }
 
 // MeterValuesResponse is the payload of the MeterValues response (a
 // CALLRESULT).
@@ -703,6 +843,11 @@ type NotifyChargingLimitRequest struct {
 
 // Action returns "NotifyChargingLimit", the action of this payload.
 func (NotifyChargingLimitRequest) Action() string { return "NotifyChargingLimit" }
+
+// NewResponse returns an empty NotifyChargingLimitResponse, the answer to this request.
+func (NotifyChargingLimitRequest) NewResponse() *NotifyChargingLimitResponse {
+	return new(NotifyChargingLimitResponse)
+}
 
 // NotifyChargingLimitResponse is the payload of the NotifyChargingLimit
 // response (a CALLRESULT).
@@ -727,6 +872,11 @@ type NotifyCustomerInformationRequest struct {
 // Action returns "NotifyCustomerInformation", the action of this payload.
 func (NotifyCustomerInformationRequest) Action() string { return "NotifyCustomerInformation" }
 
+// NewResponse returns an empty NotifyCustomerInformationResponse, the answer to this request.
+func (NotifyCustomerInformationRequest) NewResponse() *NotifyCustomerInformationResponse {
+	return new(NotifyCustomerInformationResponse)
+}
+
 // NotifyCustomerInformationResponse is the payload of the
 // NotifyCustomerInformation response (a CALLRESULT).
 type NotifyCustomerInformationResponse struct {
@@ -748,6 +898,11 @@ type NotifyDisplayMessagesRequest struct {
 // Action returns "NotifyDisplayMessages", the action of this payload.
 func (NotifyDisplayMessagesRequest) Action() string { return "NotifyDisplayMessages" }
 
+// NewResponse returns an empty NotifyDisplayMessagesResponse, the answer to this request.
+func (NotifyDisplayMessagesRequest) NewResponse() *NotifyDisplayMessagesResponse {
+	return new(NotifyDisplayMessagesResponse)
+}
+
 // NotifyDisplayMessagesResponse is the payload of the NotifyDisplayMessages
 // response (a CALLRESULT).
 type NotifyDisplayMessagesResponse struct {
@@ -768,6 +923,11 @@ type NotifyEVChargingNeedsRequest struct {
 
 // Action returns "NotifyEVChargingNeeds", the action of this payload.
 func (NotifyEVChargingNeedsRequest) Action() string { return "NotifyEVChargingNeeds" }
+
+// NewResponse returns an empty NotifyEVChargingNeedsResponse, the answer to this request.
+func (NotifyEVChargingNeedsRequest) NewResponse() *NotifyEVChargingNeedsResponse {
+	return new(NotifyEVChargingNeedsResponse)
+}
 
 // NotifyEVChargingNeedsResponse is the payload of the NotifyEVChargingNeeds
 // response (a CALLRESULT).
@@ -792,6 +952,11 @@ type NotifyEVChargingScheduleRequest struct {
 // Action returns "NotifyEVChargingSchedule", the action of this payload.
 func (NotifyEVChargingScheduleRequest) Action() string { return "NotifyEVChargingSchedule" }
 
+// NewResponse returns an empty NotifyEVChargingScheduleResponse, the answer to this request.
+func (NotifyEVChargingScheduleRequest) NewResponse() *NotifyEVChargingScheduleResponse {
+	return new(NotifyEVChargingScheduleResponse)
+}
+
 // NotifyEVChargingScheduleResponse is the payload of the
 // NotifyEVChargingSchedule response (a CALLRESULT).
 type NotifyEVChargingScheduleResponse struct {
@@ -814,6 +979,9 @@ type NotifyEventRequest struct {
 
 // Action returns "NotifyEvent", the action of this payload.
 func (NotifyEventRequest) Action() string { return "NotifyEvent" }
+
+// NewResponse returns an empty NotifyEventResponse, the answer to this request.
+func (NotifyEventRequest) NewResponse() *NotifyEventResponse { return new(NotifyEventResponse) }
 
 // NotifyEventResponse is the payload of the NotifyEvent response (a
 // CALLRESULT).
@@ -838,6 +1006,11 @@ type NotifyMonitoringReportRequest struct {
 // Action returns "NotifyMonitoringReport", the action of this payload.
 func (NotifyMonitoringReportRequest) Action() string { return "NotifyMonitoringReport" }
 
+// NewResponse returns an empty NotifyMonitoringReportResponse, the answer to this request.
+func (NotifyMonitoringReportRequest) NewResponse() *NotifyMonitoringReportResponse {
+	return new(NotifyMonitoringReportResponse)
+}
+
 // NotifyMonitoringReportResponse is the payload of the NotifyMonitoringReport
 // response (a CALLRESULT).
 type NotifyMonitoringReportResponse struct {
@@ -859,6 +1032,9 @@ type NotifyReportRequest struct {
 
 // Action returns "NotifyReport", the action of this payload.
 func (NotifyReportRequest) Action() string { return "NotifyReport" }
+
+// NewResponse returns an empty NotifyReportResponse, the answer to this request.
+func (NotifyReportRequest) NewResponse() *NotifyReportResponse { return new(NotifyReportResponse) }
 
 // NotifyReportResponse is the payload of the NotifyReport response (a
 // CALLRESULT).
@@ -883,6 +1059,11 @@ type PublishFirmwareRequest struct {
 // Action returns "PublishFirmware", the action of this payload.
 func (PublishFirmwareRequest) Action() string { return "PublishFirmware" }
 
+// NewResponse returns an empty PublishFirmwareResponse, the answer to this request.
+func (PublishFirmwareRequest) NewResponse() *PublishFirmwareResponse {
+	return new(PublishFirmwareResponse)
+}
+
 // PublishFirmwareResponse is the payload of the PublishFirmware response (a
 // CALLRESULT).
 type PublishFirmwareResponse struct {
@@ -906,6 +1087,11 @@ type PublishFirmwareStatusNotificationRequest struct {
 // Action returns "PublishFirmwareStatusNotification", the action of this payload.
 func (PublishFirmwareStatusNotificationRequest) Action() string {
 	return "PublishFirmwareStatusNotification"
+}
+
+// NewResponse returns an empty PublishFirmwareStatusNotificationResponse, the answer to this request.
+func (PublishFirmwareStatusNotificationRequest) NewResponse() *PublishFirmwareStatusNotificationResponse {
+	return new(PublishFirmwareStatusNotificationResponse)
 }
 
 // PublishFirmwareStatusNotificationResponse is the payload of the
@@ -933,6 +1119,11 @@ type ReportChargingProfilesRequest struct {
 // Action returns "ReportChargingProfiles", the action of this payload.
 func (ReportChargingProfilesRequest) Action() string { return "ReportChargingProfiles" }
 
+// NewResponse returns an empty ReportChargingProfilesResponse, the answer to this request.
+func (ReportChargingProfilesRequest) NewResponse() *ReportChargingProfilesResponse {
+	return new(ReportChargingProfilesResponse)
+}
+
 // ReportChargingProfilesResponse is the payload of the ReportChargingProfiles
 // response (a CALLRESULT).
 type ReportChargingProfilesResponse struct {
@@ -956,6 +1147,11 @@ type RequestStartTransactionRequest struct {
 // Action returns "RequestStartTransaction", the action of this payload.
 func (RequestStartTransactionRequest) Action() string { return "RequestStartTransaction" }
 
+// NewResponse returns an empty RequestStartTransactionResponse, the answer to this request.
+func (RequestStartTransactionRequest) NewResponse() *RequestStartTransactionResponse {
+	return new(RequestStartTransactionResponse)
+}
+
 // RequestStartTransactionResponse is the payload of the
 // RequestStartTransaction response (a CALLRESULT).
 type RequestStartTransactionResponse struct {
@@ -978,6 +1174,11 @@ type RequestStopTransactionRequest struct {
 // Action returns "RequestStopTransaction", the action of this payload.
 func (RequestStopTransactionRequest) Action() string { return "RequestStopTransaction" }
 
+// NewResponse returns an empty RequestStopTransactionResponse, the answer to this request.
+func (RequestStopTransactionRequest) NewResponse() *RequestStopTransactionResponse {
+	return new(RequestStopTransactionResponse)
+}
+
 // RequestStopTransactionResponse is the payload of the RequestStopTransaction
 // response (a CALLRESULT).
 type RequestStopTransactionResponse struct {
@@ -999,6 +1200,11 @@ type ReservationStatusUpdateRequest struct {
 
 // Action returns "ReservationStatusUpdate", the action of this payload.
 func (ReservationStatusUpdateRequest) Action() string { return "ReservationStatusUpdate" }
+
+// NewResponse returns an empty ReservationStatusUpdateResponse, the answer to this request.
+func (ReservationStatusUpdateRequest) NewResponse() *ReservationStatusUpdateResponse {
+	return new(ReservationStatusUpdateResponse)
+}
 
 // ReservationStatusUpdateResponse is the payload of the
 // ReservationStatusUpdate response (a CALLRESULT).
@@ -1023,6 +1229,9 @@ type ReserveNowRequest struct {
 // Action returns "ReserveNow", the action of this payload.
 func (ReserveNowRequest) Action() string { return "ReserveNow" }
 
+// NewResponse returns an empty ReserveNowResponse, the answer to this request.
+func (ReserveNowRequest) NewResponse() *ReserveNowResponse { return new(ReserveNowResponse) }
+
 // ReserveNowResponse is the payload of the ReserveNow response (a CALLRESULT).
 type ReserveNowResponse struct {
 	CustomData *CustomData          `json:"customData,omitempty"`
@@ -1042,6 +1251,9 @@ type ResetRequest struct {
 
 // Action returns "Reset", the action of this payload.
 func (ResetRequest) Action() string { return "Reset" }
+
+// NewResponse returns an empty ResetResponse, the answer to this request.
+func (ResetRequest) NewResponse() *ResetResponse { return new(ResetResponse) }
 
 // ResetResponse is the payload of the Reset response (a CALLRESULT).
 type ResetResponse struct {
@@ -1065,6 +1277,11 @@ type SecurityEventNotificationRequest struct {
 // Action returns "SecurityEventNotification", the action of this payload.
 func (SecurityEventNotificationRequest) Action() string { return "SecurityEventNotification" }
 
+// NewResponse returns an empty SecurityEventNotificationResponse, the answer to this request.
+func (SecurityEventNotificationRequest) NewResponse() *SecurityEventNotificationResponse {
+	return new(SecurityEventNotificationResponse)
+}
+
 // SecurityEventNotificationResponse is the payload of the
 // SecurityEventNotification response (a CALLRESULT).
 type SecurityEventNotificationResponse struct {
@@ -1084,6 +1301,9 @@ type SendLocalListRequest struct {
 
 // Action returns "SendLocalList", the action of this payload.
 func (SendLocalListRequest) Action() string { return "SendLocalList" }
+
+// NewResponse returns an empty SendLocalListResponse, the answer to this request.
+func (SendLocalListRequest) NewResponse() *SendLocalListResponse { return new(SendLocalListResponse) }
 
 // SendLocalListResponse is the payload of the SendLocalList response (a
 // CALLRESULT).
@@ -1107,6 +1327,11 @@ type SetChargingProfileRequest struct {
 // Action returns "SetChargingProfile", the action of this payload.
 func (SetChargingProfileRequest) Action() string { return "SetChargingProfile" }
 
+// NewResponse returns an empty SetChargingProfileResponse, the answer to this request.
+func (SetChargingProfileRequest) NewResponse() *SetChargingProfileResponse {
+	return new(SetChargingProfileResponse)
+}
+
 // SetChargingProfileResponse is the payload of the SetChargingProfile response
 // (a CALLRESULT).
 type SetChargingProfileResponse struct {
@@ -1127,6 +1352,11 @@ type SetDisplayMessageRequest struct {
 
 // Action returns "SetDisplayMessage", the action of this payload.
 func (SetDisplayMessageRequest) Action() string { return "SetDisplayMessage" }
+
+// NewResponse returns an empty SetDisplayMessageResponse, the answer to this request.
+func (SetDisplayMessageRequest) NewResponse() *SetDisplayMessageResponse {
+	return new(SetDisplayMessageResponse)
+}
 
 // SetDisplayMessageResponse is the payload of the SetDisplayMessage response
 // (a CALLRESULT).
@@ -1149,6 +1379,11 @@ type SetMonitoringBaseRequest struct {
 // Action returns "SetMonitoringBase", the action of this payload.
 func (SetMonitoringBaseRequest) Action() string { return "SetMonitoringBase" }
 
+// NewResponse returns an empty SetMonitoringBaseResponse, the answer to this request.
+func (SetMonitoringBaseRequest) NewResponse() *SetMonitoringBaseResponse {
+	return new(SetMonitoringBaseResponse)
+}
+
 // SetMonitoringBaseResponse is the payload of the SetMonitoringBase response
 // (a CALLRESULT).
 type SetMonitoringBaseResponse struct {
@@ -1169,6 +1404,11 @@ type SetMonitoringLevelRequest struct {
 
 // Action returns "SetMonitoringLevel", the action of this payload.
 func (SetMonitoringLevelRequest) Action() string { return "SetMonitoringLevel" }
+
+// NewResponse returns an empty SetMonitoringLevelResponse, the answer to this request.
+func (SetMonitoringLevelRequest) NewResponse() *SetMonitoringLevelResponse {
+	return new(SetMonitoringLevelResponse)
+}
 
 // SetMonitoringLevelResponse is the payload of the SetMonitoringLevel response
 // (a CALLRESULT).
@@ -1192,6 +1432,11 @@ type SetNetworkProfileRequest struct {
 // Action returns "SetNetworkProfile", the action of this payload.
 func (SetNetworkProfileRequest) Action() string { return "SetNetworkProfile" }
 
+// NewResponse returns an empty SetNetworkProfileResponse, the answer to this request.
+func (SetNetworkProfileRequest) NewResponse() *SetNetworkProfileResponse {
+	return new(SetNetworkProfileResponse)
+}
+
 // SetNetworkProfileResponse is the payload of the SetNetworkProfile response
 // (a CALLRESULT).
 type SetNetworkProfileResponse struct {
@@ -1213,6 +1458,11 @@ type SetVariableMonitoringRequest struct {
 // Action returns "SetVariableMonitoring", the action of this payload.
 func (SetVariableMonitoringRequest) Action() string { return "SetVariableMonitoring" }
 
+// NewResponse returns an empty SetVariableMonitoringResponse, the answer to this request.
+func (SetVariableMonitoringRequest) NewResponse() *SetVariableMonitoringResponse {
+	return new(SetVariableMonitoringResponse)
+}
+
 // SetVariableMonitoringResponse is the payload of the SetVariableMonitoring
 // response (a CALLRESULT).
 type SetVariableMonitoringResponse struct {
@@ -1231,6 +1481,9 @@ type SetVariablesRequest struct {
 
 // Action returns "SetVariables", the action of this payload.
 func (SetVariablesRequest) Action() string { return "SetVariables" }
+
+// NewResponse returns an empty SetVariablesResponse, the answer to this request.
+func (SetVariablesRequest) NewResponse() *SetVariablesResponse { return new(SetVariablesResponse) }
 
 // SetVariablesResponse is the payload of the SetVariables response (a
 // CALLRESULT).
@@ -1252,6 +1505,11 @@ type SignCertificateRequest struct {
 
 // Action returns "SignCertificate", the action of this payload.
 func (SignCertificateRequest) Action() string { return "SignCertificate" }
+
+// NewResponse returns an empty SignCertificateResponse, the answer to this request.
+func (SignCertificateRequest) NewResponse() *SignCertificateResponse {
+	return new(SignCertificateResponse)
+}
 
 // SignCertificateResponse is the payload of the SignCertificate response (a
 // CALLRESULT).
@@ -1276,6 +1534,11 @@ type StatusNotificationRequest struct {
 
 // Action returns "StatusNotification", the action of this payload.
 func (StatusNotificationRequest) Action() string { return "StatusNotification" }
+
+// NewResponse returns an empty StatusNotificationResponse, the answer to this request.
+func (StatusNotificationRequest) NewResponse() *StatusNotificationResponse {
+	return new(StatusNotificationResponse)
+}
 
 // StatusNotificationResponse is the payload of the StatusNotification response
 // (a CALLRESULT).
@@ -1307,6 +1570,11 @@ type TransactionEventRequest struct {
 // Action returns "TransactionEvent", the action of this payload.
 func (TransactionEventRequest) Action() string { return "TransactionEvent" }
 
+// NewResponse returns an empty TransactionEventResponse, the answer to this request.
+func (TransactionEventRequest) NewResponse() *TransactionEventResponse {
+	return new(TransactionEventResponse)
+}
+
 // TransactionEventResponse is the payload of the TransactionEvent response (a
 // CALLRESULT).
 type TransactionEventResponse struct {
@@ -1330,6 +1598,11 @@ type TriggerMessageRequest struct {
 // Action returns "TriggerMessage", the action of this payload.
 func (TriggerMessageRequest) Action() string { return "TriggerMessage" }
 
+// NewResponse returns an empty TriggerMessageResponse, the answer to this request.
+func (TriggerMessageRequest) NewResponse() *TriggerMessageResponse {
+	return new(TriggerMessageResponse)
+}
+
 // TriggerMessageResponse is the payload of the TriggerMessage response (a
 // CALLRESULT).
 type TriggerMessageResponse struct {
@@ -1352,6 +1625,11 @@ type UnlockConnectorRequest struct {
 // Action returns "UnlockConnector", the action of this payload.
 func (UnlockConnectorRequest) Action() string { return "UnlockConnector" }
 
+// NewResponse returns an empty UnlockConnectorResponse, the answer to this request.
+func (UnlockConnectorRequest) NewResponse() *UnlockConnectorResponse {
+	return new(UnlockConnectorResponse)
+}
+
 // UnlockConnectorResponse is the payload of the UnlockConnector response (a
 // CALLRESULT).
 type UnlockConnectorResponse struct {
@@ -1372,6 +1650,11 @@ type UnpublishFirmwareRequest struct {
 
 // Action returns "UnpublishFirmware", the action of this payload.
 func (UnpublishFirmwareRequest) Action() string { return "UnpublishFirmware" }
+
+// NewResponse returns an empty UnpublishFirmwareResponse, the answer to this request.
+func (UnpublishFirmwareRequest) NewResponse() *UnpublishFirmwareResponse {
+	return new(UnpublishFirmwareResponse)
+}
 
 // UnpublishFirmwareResponse is the payload of the UnpublishFirmware response
 // (a CALLRESULT).
@@ -1394,6 +1677,11 @@ type UpdateFirmwareRequest struct {
 
 // Action returns "UpdateFirmware", the action of this payload.
 func (UpdateFirmwareRequest) Action() string { return "UpdateFirmware" }
+
+// NewResponse returns an empty UpdateFirmwareResponse, the answer to this request.
+func (UpdateFirmwareRequest) NewResponse() *UpdateFirmwareResponse {
+	return new(UpdateFirmwareResponse)
+}
 
 // UpdateFirmwareResponse is the payload of the UpdateFirmware response (a
 // CALLRESULT).

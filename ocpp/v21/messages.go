@@ -17,6 +17,9 @@ type AFRRSignalRequest struct {
 // Action returns "AFRRSignal", the action of this payload.
 func (AFRRSignalRequest) Action() string { return "AFRRSignal" }
 
+// NewResponse returns an empty AFRRSignalResponse, the answer to this request.
+func (AFRRSignalRequest) NewResponse() *AFRRSignalResponse { return new(AFRRSignalResponse) }
+
 // AFRRSignalResponse is the payload of the AFRRSignal response (a CALLRESULT).
 type AFRRSignalResponse struct {
 	Status     GenericStatusEnum `json:"status"`
@@ -37,6 +40,11 @@ type AdjustPeriodicEventStreamRequest struct {
 
 // Action returns "AdjustPeriodicEventStream", the action of this payload.
 func (AdjustPeriodicEventStreamRequest) Action() string { return "AdjustPeriodicEventStream" }
+
+// NewResponse returns an empty AdjustPeriodicEventStreamResponse, the answer to this request.
+func (AdjustPeriodicEventStreamRequest) NewResponse() *AdjustPeriodicEventStreamResponse {
+	return new(AdjustPeriodicEventStreamResponse)
+}
 
 // AdjustPeriodicEventStreamResponse is the payload of the
 // AdjustPeriodicEventStream response (a CALLRESULT).
@@ -59,6 +67,9 @@ type AuthorizeRequest struct {
 
 // Action returns "Authorize", the action of this payload.
 func (AuthorizeRequest) Action() string { return "Authorize" }
+
+// NewResponse returns an empty AuthorizeResponse, the answer to this request.
+func (AuthorizeRequest) NewResponse() *AuthorizeResponse { return new(AuthorizeResponse) }
 
 // AuthorizeResponse is the payload of the Authorize response (a CALLRESULT).
 type AuthorizeResponse struct {
@@ -84,6 +95,9 @@ type BatterySwapRequest struct {
 // Action returns "BatterySwap", the action of this payload.
 func (BatterySwapRequest) Action() string { return "BatterySwap" }
 
+// NewResponse returns an empty BatterySwapResponse, the answer to this request.
+func (BatterySwapRequest) NewResponse() *BatterySwapResponse { return new(BatterySwapResponse) }
+
 // BatterySwapResponse is the payload of the BatterySwap response (a
 // CALLRESULT).
 type BatterySwapResponse struct {
@@ -103,6 +117,11 @@ type BootNotificationRequest struct {
 
 // Action returns "BootNotification", the action of this payload.
 func (BootNotificationRequest) Action() string { return "BootNotification" }
+
+// NewResponse returns an empty BootNotificationResponse, the answer to this request.
+func (BootNotificationRequest) NewResponse() *BootNotificationResponse {
+	return new(BootNotificationResponse)
+}
 
 // BootNotificationResponse is the payload of the BootNotification response (a
 // CALLRESULT).
@@ -127,6 +146,11 @@ type CancelReservationRequest struct {
 // Action returns "CancelReservation", the action of this payload.
 func (CancelReservationRequest) Action() string { return "CancelReservation" }
 
+// NewResponse returns an empty CancelReservationResponse, the answer to this request.
+func (CancelReservationRequest) NewResponse() *CancelReservationResponse {
+	return new(CancelReservationResponse)
+}
+
 // CancelReservationResponse is the payload of the CancelReservation response
 // (a CALLRESULT).
 type CancelReservationResponse struct {
@@ -150,6 +174,11 @@ type CertificateSignedRequest struct {
 // Action returns "CertificateSigned", the action of this payload.
 func (CertificateSignedRequest) Action() string { return "CertificateSigned" }
 
+// NewResponse returns an empty CertificateSignedResponse, the answer to this request.
+func (CertificateSignedRequest) NewResponse() *CertificateSignedResponse {
+	return new(CertificateSignedResponse)
+}
+
 // CertificateSignedResponse is the payload of the CertificateSigned response
 // (a CALLRESULT).
 type CertificateSignedResponse struct {
@@ -171,6 +200,11 @@ type ChangeAvailabilityRequest struct {
 
 // Action returns "ChangeAvailability", the action of this payload.
 func (ChangeAvailabilityRequest) Action() string { return "ChangeAvailability" }
+
+// NewResponse returns an empty ChangeAvailabilityResponse, the answer to this request.
+func (ChangeAvailabilityRequest) NewResponse() *ChangeAvailabilityResponse {
+	return new(ChangeAvailabilityResponse)
+}
 
 // ChangeAvailabilityResponse is the payload of the ChangeAvailability response
 // (a CALLRESULT).
@@ -194,6 +228,11 @@ type ChangeTransactionTariffRequest struct {
 // Action returns "ChangeTransactionTariff", the action of this payload.
 func (ChangeTransactionTariffRequest) Action() string { return "ChangeTransactionTariff" }
 
+// NewResponse returns an empty ChangeTransactionTariffResponse, the answer to this request.
+func (ChangeTransactionTariffRequest) NewResponse() *ChangeTransactionTariffResponse {
+	return new(ChangeTransactionTariffResponse)
+}
+
 // ChangeTransactionTariffResponse is the payload of the
 // ChangeTransactionTariff response (a CALLRESULT).
 type ChangeTransactionTariffResponse struct {
@@ -212,6 +251,9 @@ type ClearCacheRequest struct {
 
 // Action returns "ClearCache", the action of this payload.
 func (ClearCacheRequest) Action() string { return "ClearCache" }
+
+// NewResponse returns an empty ClearCacheResponse, the answer to this request.
+func (ClearCacheRequest) NewResponse() *ClearCacheResponse { return new(ClearCacheResponse) }
 
 // ClearCacheResponse is the payload of the ClearCache response (a CALLRESULT).
 type ClearCacheResponse struct {
@@ -233,6 +275,11 @@ type ClearChargingProfileRequest struct {
 
 // Action returns "ClearChargingProfile", the action of this payload.
 func (ClearChargingProfileRequest) Action() string { return "ClearChargingProfile" }
+
+// NewResponse returns an empty ClearChargingProfileResponse, the answer to this request.
+func (ClearChargingProfileRequest) NewResponse() *ClearChargingProfileResponse {
+	return new(ClearChargingProfileResponse)
+}
 
 // ClearChargingProfileResponse is the payload of the ClearChargingProfile
 // response (a CALLRESULT).
@@ -257,6 +304,11 @@ type ClearDERControlRequest struct {
 // Action returns "ClearDERControl", the action of this payload.
 func (ClearDERControlRequest) Action() string { return "ClearDERControl" }
 
+// NewResponse returns an empty ClearDERControlResponse, the answer to this request.
+func (ClearDERControlRequest) NewResponse() *ClearDERControlResponse {
+	return new(ClearDERControlResponse)
+}
+
 // ClearDERControlResponse is the payload of the ClearDERControl response (a
 // CALLRESULT).
 type ClearDERControlResponse struct {
@@ -277,6 +329,11 @@ type ClearDisplayMessageRequest struct {
 
 // Action returns "ClearDisplayMessage", the action of this payload.
 func (ClearDisplayMessageRequest) Action() string { return "ClearDisplayMessage" }
+
+// NewResponse returns an empty ClearDisplayMessageResponse, the answer to this request.
+func (ClearDisplayMessageRequest) NewResponse() *ClearDisplayMessageResponse {
+	return new(ClearDisplayMessageResponse)
+}
 
 // ClearDisplayMessageResponse is the payload of the ClearDisplayMessage
 // response (a CALLRESULT).
@@ -299,6 +356,9 @@ type ClearTariffsRequest struct {
 // Action returns "ClearTariffs", the action of this payload.
 func (ClearTariffsRequest) Action() string { return "ClearTariffs" }
 
+// NewResponse returns an empty ClearTariffsResponse, the answer to this request.
+func (ClearTariffsRequest) NewResponse() *ClearTariffsResponse { return new(ClearTariffsResponse) }
+
 // ClearTariffsResponse is the payload of the ClearTariffs response (a
 // CALLRESULT).
 type ClearTariffsResponse struct {
@@ -318,6 +378,11 @@ type ClearVariableMonitoringRequest struct {
 
 // Action returns "ClearVariableMonitoring", the action of this payload.
 func (ClearVariableMonitoringRequest) Action() string { return "ClearVariableMonitoring" }
+
+// NewResponse returns an empty ClearVariableMonitoringResponse, the answer to this request.
+func (ClearVariableMonitoringRequest) NewResponse() *ClearVariableMonitoringResponse {
+	return new(ClearVariableMonitoringResponse)
+}
 
 // ClearVariableMonitoringResponse is the payload of the
 // ClearVariableMonitoring response (a CALLRESULT).
@@ -340,6 +405,11 @@ type ClearedChargingLimitRequest struct {
 // Action returns "ClearedChargingLimit", the action of this payload.
 func (ClearedChargingLimitRequest) Action() string { return "ClearedChargingLimit" }
 
+// NewResponse returns an empty ClearedChargingLimitResponse, the answer to this request.
+func (ClearedChargingLimitRequest) NewResponse() *ClearedChargingLimitResponse {
+	return new(ClearedChargingLimitResponse)
+}
+
 // ClearedChargingLimitResponse is the payload of the ClearedChargingLimit
 // response (a CALLRESULT).
 type ClearedChargingLimitResponse struct {
@@ -359,6 +429,11 @@ type ClosePeriodicEventStreamRequest struct {
 // Action returns "ClosePeriodicEventStream", the action of this payload.
 func (ClosePeriodicEventStreamRequest) Action() string { return "ClosePeriodicEventStream" }
 
+// NewResponse returns an empty ClosePeriodicEventStreamResponse, the answer to this request.
+func (ClosePeriodicEventStreamRequest) NewResponse() *ClosePeriodicEventStreamResponse {
+	return new(ClosePeriodicEventStreamResponse)
+}
+
 // ClosePeriodicEventStreamResponse is the payload of the
 // ClosePeriodicEventStream response (a CALLRESULT).
 type ClosePeriodicEventStreamResponse struct {
@@ -377,6 +452,9 @@ type CostUpdatedRequest struct {
 
 // Action returns "CostUpdated", the action of this payload.
 func (CostUpdatedRequest) Action() string { return "CostUpdated" }
+
+// NewResponse returns an empty CostUpdatedResponse, the answer to this request.
+func (CostUpdatedRequest) NewResponse() *CostUpdatedResponse { return new(CostUpdatedResponse) }
 
 // CostUpdatedResponse is the payload of the CostUpdated response (a
 // CALLRESULT).
@@ -402,6 +480,11 @@ type CustomerInformationRequest struct {
 // Action returns "CustomerInformation", the action of this payload.
 func (CustomerInformationRequest) Action() string { return "CustomerInformation" }
 
+// NewResponse returns an empty CustomerInformationResponse, the answer to this request.
+func (CustomerInformationRequest) NewResponse() *CustomerInformationResponse {
+	return new(CustomerInformationResponse)
+}
+
 // CustomerInformationResponse is the payload of the CustomerInformation
 // response (a CALLRESULT).
 type CustomerInformationResponse struct {
@@ -424,6 +507,9 @@ type DataTransferRequest struct {
 // Action returns "DataTransfer", the action of this payload.
 func (DataTransferRequest) Action() string { return "DataTransfer" }
 
+// NewResponse returns an empty DataTransferResponse, the answer to this request.
+func (DataTransferRequest) NewResponse() *DataTransferResponse { return new(DataTransferResponse) }
+
 // DataTransferResponse is the payload of the DataTransfer response (a
 // CALLRESULT).
 type DataTransferResponse struct {
@@ -445,6 +531,11 @@ type DeleteCertificateRequest struct {
 
 // Action returns "DeleteCertificate", the action of this payload.
 func (DeleteCertificateRequest) Action() string { return "DeleteCertificate" }
+
+// NewResponse returns an empty DeleteCertificateResponse, the answer to this request.
+func (DeleteCertificateRequest) NewResponse() *DeleteCertificateResponse {
+	return new(DeleteCertificateResponse)
+}
 
 // DeleteCertificateResponse is the payload of the DeleteCertificate response
 // (a CALLRESULT).
@@ -469,6 +560,11 @@ type FirmwareStatusNotificationRequest struct {
 // Action returns "FirmwareStatusNotification", the action of this payload.
 func (FirmwareStatusNotificationRequest) Action() string { return "FirmwareStatusNotification" }
 
+// NewResponse returns an empty FirmwareStatusNotificationResponse, the answer to this request.
+func (FirmwareStatusNotificationRequest) NewResponse() *FirmwareStatusNotificationResponse {
+	return new(FirmwareStatusNotificationResponse)
+}
+
 // FirmwareStatusNotificationResponse is the payload of the
 // FirmwareStatusNotification response (a CALLRESULT).
 type FirmwareStatusNotificationResponse struct {
@@ -491,6 +587,11 @@ type Get15118EVCertificateRequest struct {
 
 // Action returns "Get15118EVCertificate", the action of this payload.
 func (Get15118EVCertificateRequest) Action() string { return "Get15118EVCertificate" }
+
+// NewResponse returns an empty Get15118EVCertificateResponse, the answer to this request.
+func (Get15118EVCertificateRequest) NewResponse() *Get15118EVCertificateResponse {
+	return new(Get15118EVCertificateResponse)
+}
 
 // Get15118EVCertificateResponse is the payload of the Get15118EVCertificate
 // response (a CALLRESULT).
@@ -515,6 +616,9 @@ type GetBaseReportRequest struct {
 // Action returns "GetBaseReport", the action of this payload.
 func (GetBaseReportRequest) Action() string { return "GetBaseReport" }
 
+// NewResponse returns an empty GetBaseReportResponse, the answer to this request.
+func (GetBaseReportRequest) NewResponse() *GetBaseReportResponse { return new(GetBaseReportResponse) }
+
 // GetBaseReportResponse is the payload of the GetBaseReport response (a
 // CALLRESULT).
 type GetBaseReportResponse struct {
@@ -536,6 +640,11 @@ type GetCertificateChainStatusRequest struct {
 // Action returns "GetCertificateChainStatus", the action of this payload.
 func (GetCertificateChainStatusRequest) Action() string { return "GetCertificateChainStatus" }
 
+// NewResponse returns an empty GetCertificateChainStatusResponse, the answer to this request.
+func (GetCertificateChainStatusRequest) NewResponse() *GetCertificateChainStatusResponse {
+	return new(GetCertificateChainStatusResponse)
+}
+
 // GetCertificateChainStatusResponse is the payload of the
 // GetCertificateChainStatus response (a CALLRESULT).
 type GetCertificateChainStatusResponse struct {
@@ -555,6 +664,11 @@ type GetCertificateStatusRequest struct {
 
 // Action returns "GetCertificateStatus", the action of this payload.
 func (GetCertificateStatusRequest) Action() string { return "GetCertificateStatus" }
+
+// NewResponse returns an empty GetCertificateStatusResponse, the answer to this request.
+func (GetCertificateStatusRequest) NewResponse() *GetCertificateStatusResponse {
+	return new(GetCertificateStatusResponse)
+}
 
 // GetCertificateStatusResponse is the payload of the GetCertificateStatus
 // response (a CALLRESULT).
@@ -580,6 +694,11 @@ type GetChargingProfilesRequest struct {
 // Action returns "GetChargingProfiles", the action of this payload.
 func (GetChargingProfilesRequest) Action() string { return "GetChargingProfiles" }
 
+// NewResponse returns an empty GetChargingProfilesResponse, the answer to this request.
+func (GetChargingProfilesRequest) NewResponse() *GetChargingProfilesResponse {
+	return new(GetChargingProfilesResponse)
+}
+
 // GetChargingProfilesResponse is the payload of the GetChargingProfiles
 // response (a CALLRESULT).
 type GetChargingProfilesResponse struct {
@@ -602,6 +721,11 @@ type GetCompositeScheduleRequest struct {
 
 // Action returns "GetCompositeSchedule", the action of this payload.
 func (GetCompositeScheduleRequest) Action() string { return "GetCompositeSchedule" }
+
+// NewResponse returns an empty GetCompositeScheduleResponse, the answer to this request.
+func (GetCompositeScheduleRequest) NewResponse() *GetCompositeScheduleResponse {
+	return new(GetCompositeScheduleResponse)
+}
 
 // GetCompositeScheduleResponse is the payload of the GetCompositeSchedule
 // response (a CALLRESULT).
@@ -627,6 +751,9 @@ type GetDERControlRequest struct {
 // Action returns "GetDERControl", the action of this payload.
 func (GetDERControlRequest) Action() string { return "GetDERControl" }
 
+// NewResponse returns an empty GetDERControlResponse, the answer to this request.
+func (GetDERControlRequest) NewResponse() *GetDERControlResponse { return new(GetDERControlResponse) }
+
 // GetDERControlResponse is the payload of the GetDERControl response (a
 // CALLRESULT).
 type GetDERControlResponse struct {
@@ -651,6 +778,11 @@ type GetDisplayMessagesRequest struct {
 // Action returns "GetDisplayMessages", the action of this payload.
 func (GetDisplayMessagesRequest) Action() string { return "GetDisplayMessages" }
 
+// NewResponse returns an empty GetDisplayMessagesResponse, the answer to this request.
+func (GetDisplayMessagesRequest) NewResponse() *GetDisplayMessagesResponse {
+	return new(GetDisplayMessagesResponse)
+}
+
 // GetDisplayMessagesResponse is the payload of the GetDisplayMessages response
 // (a CALLRESULT).
 type GetDisplayMessagesResponse struct {
@@ -672,6 +804,11 @@ type GetInstalledCertificateIdsRequest struct {
 // Action returns "GetInstalledCertificateIds", the action of this payload.
 func (GetInstalledCertificateIdsRequest) Action() string { return "GetInstalledCertificateIds" }
 
+// NewResponse returns an empty GetInstalledCertificateIdsResponse, the answer to this request.
+func (GetInstalledCertificateIdsRequest) NewResponse() *GetInstalledCertificateIdsResponse {
+	return new(GetInstalledCertificateIdsResponse)
+}
+
 // GetInstalledCertificateIdsResponse is the payload of the
 // GetInstalledCertificateIds response (a CALLRESULT).
 type GetInstalledCertificateIdsResponse struct {
@@ -692,6 +829,11 @@ type GetLocalListVersionRequest struct {
 
 // Action returns "GetLocalListVersion", the action of this payload.
 func (GetLocalListVersionRequest) Action() string { return "GetLocalListVersion" }
+
+// NewResponse returns an empty GetLocalListVersionResponse, the answer to this request.
+func (GetLocalListVersionRequest) NewResponse() *GetLocalListVersionResponse {
+	return new(GetLocalListVersionResponse)
+}
 
 // GetLocalListVersionResponse is the payload of the GetLocalListVersion
 // response (a CALLRESULT).
@@ -716,6 +858,9 @@ type GetLogRequest struct {
 // Action returns "GetLog", the action of this payload.
 func (GetLogRequest) Action() string { return "GetLog" }
 
+// NewResponse returns an empty GetLogResponse, the answer to this request.
+func (GetLogRequest) NewResponse() *GetLogResponse { return new(GetLogResponse) }
+
 // GetLogResponse is the payload of the GetLog response (a CALLRESULT).
 type GetLogResponse struct {
 	Status     LogStatusEnum `json:"status"`
@@ -739,6 +884,11 @@ type GetMonitoringReportRequest struct {
 // Action returns "GetMonitoringReport", the action of this payload.
 func (GetMonitoringReportRequest) Action() string { return "GetMonitoringReport" }
 
+// NewResponse returns an empty GetMonitoringReportResponse, the answer to this request.
+func (GetMonitoringReportRequest) NewResponse() *GetMonitoringReportResponse {
+	return new(GetMonitoringReportResponse)
+}
+
 // GetMonitoringReportResponse is the payload of the GetMonitoringReport
 // response (a CALLRESULT).
 type GetMonitoringReportResponse struct {
@@ -758,6 +908,11 @@ type GetPeriodicEventStreamRequest struct {
 
 // Action returns "GetPeriodicEventStream", the action of this payload.
 func (GetPeriodicEventStreamRequest) Action() string { return "GetPeriodicEventStream" }
+
+// NewResponse returns an empty GetPeriodicEventStreamResponse, the answer to this request.
+func (GetPeriodicEventStreamRequest) NewResponse() *GetPeriodicEventStreamResponse {
+	return new(GetPeriodicEventStreamResponse)
+}
 
 // GetPeriodicEventStreamResponse is the payload of the GetPeriodicEventStream
 // response (a CALLRESULT).
@@ -780,6 +935,9 @@ type GetReportRequest struct {
 // Action returns "GetReport", the action of this payload.
 func (GetReportRequest) Action() string { return "GetReport" }
 
+// NewResponse returns an empty GetReportResponse, the answer to this request.
+func (GetReportRequest) NewResponse() *GetReportResponse { return new(GetReportResponse) }
+
 // GetReportResponse is the payload of the GetReport response (a CALLRESULT).
 type GetReportResponse struct {
 	Status     GenericDeviceModelStatusEnum `json:"status"`
@@ -798,6 +956,9 @@ type GetTariffsRequest struct {
 
 // Action returns "GetTariffs", the action of this payload.
 func (GetTariffsRequest) Action() string { return "GetTariffs" }
+
+// NewResponse returns an empty GetTariffsResponse, the answer to this request.
+func (GetTariffsRequest) NewResponse() *GetTariffsResponse { return new(GetTariffsResponse) }
 
 // GetTariffsResponse is the payload of the GetTariffs response (a CALLRESULT).
 type GetTariffsResponse struct {
@@ -820,6 +981,11 @@ type GetTransactionStatusRequest struct {
 // Action returns "GetTransactionStatus", the action of this payload.
 func (GetTransactionStatusRequest) Action() string { return "GetTransactionStatus" }
 
+// NewResponse returns an empty GetTransactionStatusResponse, the answer to this request.
+func (GetTransactionStatusRequest) NewResponse() *GetTransactionStatusResponse {
+	return new(GetTransactionStatusResponse)
+}
+
 // GetTransactionStatusResponse is the payload of the GetTransactionStatus
 // response (a CALLRESULT).
 type GetTransactionStatusResponse struct {
@@ -840,6 +1006,9 @@ type GetVariablesRequest struct {
 // Action returns "GetVariables", the action of this payload.
 func (GetVariablesRequest) Action() string { return "GetVariables" }
 
+// NewResponse returns an empty GetVariablesResponse, the answer to this request.
+func (GetVariablesRequest) NewResponse() *GetVariablesResponse { return new(GetVariablesResponse) }
+
 // GetVariablesResponse is the payload of the GetVariables response (a
 // CALLRESULT).
 type GetVariablesResponse struct {
@@ -857,6 +1026,9 @@ type HeartbeatRequest struct {
 
 // Action returns "Heartbeat", the action of this payload.
 func (HeartbeatRequest) Action() string { return "Heartbeat" }
+
+// NewResponse returns an empty HeartbeatResponse, the answer to this request.
+func (HeartbeatRequest) NewResponse() *HeartbeatResponse { return new(HeartbeatResponse) }
 
 // HeartbeatResponse is the payload of the Heartbeat response (a CALLRESULT).
 type HeartbeatResponse struct {
@@ -877,6 +1049,11 @@ type InstallCertificateRequest struct {
 
 // Action returns "InstallCertificate", the action of this payload.
 func (InstallCertificateRequest) Action() string { return "InstallCertificate" }
+
+// NewResponse returns an empty InstallCertificateResponse, the answer to this request.
+func (InstallCertificateRequest) NewResponse() *InstallCertificateResponse {
+	return new(InstallCertificateResponse)
+}
 
 // InstallCertificateResponse is the payload of the InstallCertificate response
 // (a CALLRESULT).
@@ -901,6 +1078,11 @@ type LogStatusNotificationRequest struct {
 // Action returns "LogStatusNotification", the action of this payload.
 func (LogStatusNotificationRequest) Action() string { return "LogStatusNotification" }
 
+// NewResponse returns an empty LogStatusNotificationResponse, the answer to this request.
+func (LogStatusNotificationRequest) NewResponse() *LogStatusNotificationResponse {
+	return new(LogStatusNotificationResponse)
+}
+
 // LogStatusNotificationResponse is the payload of the LogStatusNotification
 // response (a CALLRESULT).
 type LogStatusNotificationResponse struct {
@@ -919,6 +1101,9 @@ type MeterValuesRequest struct {
 
 // Action returns "MeterValues", the action of this payload.
 func (MeterValuesRequest) Action() string { return "MeterValues" }
+
+// NewResponse returns an empty MeterValuesResponse, the answer to this request.
+func (MeterValuesRequest) NewResponse() *MeterValuesResponse { return new(MeterValuesResponse) }
 
 // MeterValuesResponse is the payload of the MeterValues response (a
 // CALLRESULT).
@@ -939,6 +1124,11 @@ type NotifyAllowedEnergyTransferRequest struct {
 
 // Action returns "NotifyAllowedEnergyTransfer", the action of this payload.
 func (NotifyAllowedEnergyTransferRequest) Action() string { return "NotifyAllowedEnergyTransfer" }
+
+// NewResponse returns an empty NotifyAllowedEnergyTransferResponse, the answer to this request.
+func (NotifyAllowedEnergyTransferRequest) NewResponse() *NotifyAllowedEnergyTransferResponse {
+	return new(NotifyAllowedEnergyTransferResponse)
+}
 
 // NotifyAllowedEnergyTransferResponse is the payload of the
 // NotifyAllowedEnergyTransfer response (a CALLRESULT).
@@ -963,6 +1153,11 @@ type NotifyChargingLimitRequest struct {
 // Action returns "NotifyChargingLimit", the action of this payload.
 func (NotifyChargingLimitRequest) Action() string { return "NotifyChargingLimit" }
 
+// NewResponse returns an empty NotifyChargingLimitResponse, the answer to this request.
+func (NotifyChargingLimitRequest) NewResponse() *NotifyChargingLimitResponse {
+	return new(NotifyChargingLimitResponse)
+}
+
 // NotifyChargingLimitResponse is the payload of the NotifyChargingLimit
 // response (a CALLRESULT).
 type NotifyChargingLimitResponse struct {
@@ -986,6 +1181,11 @@ type NotifyCustomerInformationRequest struct {
 // Action returns "NotifyCustomerInformation", the action of this payload.
 func (NotifyCustomerInformationRequest) Action() string { return "NotifyCustomerInformation" }
 
+// NewResponse returns an empty NotifyCustomerInformationResponse, the answer to this request.
+func (NotifyCustomerInformationRequest) NewResponse() *NotifyCustomerInformationResponse {
+	return new(NotifyCustomerInformationResponse)
+}
+
 // NotifyCustomerInformationResponse is the payload of the
 // NotifyCustomerInformation response (a CALLRESULT).
 type NotifyCustomerInformationResponse struct {
@@ -1007,6 +1207,11 @@ type NotifyDERAlarmRequest struct {
 
 // Action returns "NotifyDERAlarm", the action of this payload.
 func (NotifyDERAlarmRequest) Action() string { return "NotifyDERAlarm" }
+
+// NewResponse returns an empty NotifyDERAlarmResponse, the answer to this request.
+func (NotifyDERAlarmRequest) NewResponse() *NotifyDERAlarmResponse {
+	return new(NotifyDERAlarmResponse)
+}
 
 // NotifyDERAlarmResponse is the payload of the NotifyDERAlarm response (a
 // CALLRESULT).
@@ -1030,6 +1235,11 @@ type NotifyDERStartStopRequest struct {
 // Action returns "NotifyDERStartStop", the action of this payload.
 func (NotifyDERStartStopRequest) Action() string { return "NotifyDERStartStop" }
 
+// NewResponse returns an empty NotifyDERStartStopResponse, the answer to this request.
+func (NotifyDERStartStopRequest) NewResponse() *NotifyDERStartStopResponse {
+	return new(NotifyDERStartStopResponse)
+}
+
 // NotifyDERStartStopResponse is the payload of the NotifyDERStartStop response
 // (a CALLRESULT).
 type NotifyDERStartStopResponse struct {
@@ -1050,6 +1260,11 @@ type NotifyDisplayMessagesRequest struct {
 
 // Action returns "NotifyDisplayMessages", the action of this payload.
 func (NotifyDisplayMessagesRequest) Action() string { return "NotifyDisplayMessages" }
+
+// NewResponse returns an empty NotifyDisplayMessagesResponse, the answer to this request.
+func (NotifyDisplayMessagesRequest) NewResponse() *NotifyDisplayMessagesResponse {
+	return new(NotifyDisplayMessagesResponse)
+}
 
 // NotifyDisplayMessagesResponse is the payload of the NotifyDisplayMessages
 // response (a CALLRESULT).
@@ -1072,6 +1287,11 @@ type NotifyEVChargingNeedsRequest struct {
 
 // Action returns "NotifyEVChargingNeeds", the action of this payload.
 func (NotifyEVChargingNeedsRequest) Action() string { return "NotifyEVChargingNeeds" }
+
+// NewResponse returns an empty NotifyEVChargingNeedsResponse, the answer to this request.
+func (NotifyEVChargingNeedsRequest) NewResponse() *NotifyEVChargingNeedsResponse {
+	return new(NotifyEVChargingNeedsResponse)
+}
 
 // NotifyEVChargingNeedsResponse is the payload of the NotifyEVChargingNeeds
 // response (a CALLRESULT).
@@ -1098,6 +1318,11 @@ type NotifyEVChargingScheduleRequest struct {
 // Action returns "NotifyEVChargingSchedule", the action of this payload.
 func (NotifyEVChargingScheduleRequest) Action() string { return "NotifyEVChargingSchedule" }
 
+// NewResponse returns an empty NotifyEVChargingScheduleResponse, the answer to this request.
+func (NotifyEVChargingScheduleRequest) NewResponse() *NotifyEVChargingScheduleResponse {
+	return new(NotifyEVChargingScheduleResponse)
+}
+
 // NotifyEVChargingScheduleResponse is the payload of the
 // NotifyEVChargingSchedule response (a CALLRESULT).
 type NotifyEVChargingScheduleResponse struct {
@@ -1121,6 +1346,9 @@ type NotifyEventRequest struct {
 // Action returns "NotifyEvent", the action of this payload.
 func (NotifyEventRequest) Action() string { return "NotifyEvent" }
 
+// NewResponse returns an empty NotifyEventResponse, the answer to this request.
+func (NotifyEventRequest) NewResponse() *NotifyEventResponse { return new(NotifyEventResponse) }
+
 // NotifyEventResponse is the payload of the NotifyEvent response (a
 // CALLRESULT).
 type NotifyEventResponse struct {
@@ -1143,6 +1371,11 @@ type NotifyMonitoringReportRequest struct {
 
 // Action returns "NotifyMonitoringReport", the action of this payload.
 func (NotifyMonitoringReportRequest) Action() string { return "NotifyMonitoringReport" }
+
+// NewResponse returns an empty NotifyMonitoringReportResponse, the answer to this request.
+func (NotifyMonitoringReportRequest) NewResponse() *NotifyMonitoringReportResponse {
+	return new(NotifyMonitoringReportResponse)
+}
 
 // NotifyMonitoringReportResponse is the payload of the NotifyMonitoringReport
 // response (a CALLRESULT).
@@ -1178,6 +1411,11 @@ type NotifyPriorityChargingRequest struct {
 // Action returns "NotifyPriorityCharging", the action of this payload.
 func (NotifyPriorityChargingRequest) Action() string { return "NotifyPriorityCharging" }
 
+// NewResponse returns an empty NotifyPriorityChargingResponse, the answer to this request.
+func (NotifyPriorityChargingRequest) NewResponse() *NotifyPriorityChargingResponse {
+	return new(NotifyPriorityChargingResponse)
+}
+
 // NotifyPriorityChargingResponse is the payload of the NotifyPriorityCharging
 // response (a CALLRESULT).
 type NotifyPriorityChargingResponse struct {
@@ -1199,6 +1437,9 @@ type NotifyReportRequest struct {
 
 // Action returns "NotifyReport", the action of this payload.
 func (NotifyReportRequest) Action() string { return "NotifyReport" }
+
+// NewResponse returns an empty NotifyReportResponse, the answer to this request.
+func (NotifyReportRequest) NewResponse() *NotifyReportResponse { return new(NotifyReportResponse) }
 
 // NotifyReportResponse is the payload of the NotifyReport response (a
 // CALLRESULT).
@@ -1228,6 +1469,11 @@ type NotifySettlementRequest struct {
 // Action returns "NotifySettlement", the action of this payload.
 func (NotifySettlementRequest) Action() string { return "NotifySettlement" }
 
+// NewResponse returns an empty NotifySettlementResponse, the answer to this request.
+func (NotifySettlementRequest) NewResponse() *NotifySettlementResponse {
+	return new(NotifySettlementResponse)
+}
+
 // NotifySettlementResponse is the payload of the NotifySettlement response (a
 // CALLRESULT).
 type NotifySettlementResponse struct {
@@ -1250,6 +1496,11 @@ type NotifyWebPaymentStartedRequest struct {
 // Action returns "NotifyWebPaymentStarted", the action of this payload.
 func (NotifyWebPaymentStartedRequest) Action() string { return "NotifyWebPaymentStarted" }
 
+// NewResponse returns an empty NotifyWebPaymentStartedResponse, the answer to this request.
+func (NotifyWebPaymentStartedRequest) NewResponse() *NotifyWebPaymentStartedResponse {
+	return new(NotifyWebPaymentStartedResponse)
+}
+
 // NotifyWebPaymentStartedResponse is the payload of the
 // NotifyWebPaymentStarted response (a CALLRESULT).
 type NotifyWebPaymentStartedResponse struct {
@@ -1268,6 +1519,11 @@ type OpenPeriodicEventStreamRequest struct {
 
 // Action returns "OpenPeriodicEventStream", the action of this payload.
 func (OpenPeriodicEventStreamRequest) Action() string { return "OpenPeriodicEventStream" }
+
+// NewResponse returns an empty OpenPeriodicEventStreamResponse, the answer to this request.
+func (OpenPeriodicEventStreamRequest) NewResponse() *OpenPeriodicEventStreamResponse {
+	return new(OpenPeriodicEventStreamResponse)
+}
 
 // OpenPeriodicEventStreamResponse is the payload of the
 // OpenPeriodicEventStream response (a CALLRESULT).
@@ -1293,6 +1549,11 @@ type PublishFirmwareRequest struct {
 
 // Action returns "PublishFirmware", the action of this payload.
 func (PublishFirmwareRequest) Action() string { return "PublishFirmware" }
+
+// NewResponse returns an empty PublishFirmwareResponse, the answer to this request.
+func (PublishFirmwareRequest) NewResponse() *PublishFirmwareResponse {
+	return new(PublishFirmwareResponse)
+}
 
 // PublishFirmwareResponse is the payload of the PublishFirmware response (a
 // CALLRESULT).
@@ -1320,6 +1581,11 @@ func (PublishFirmwareStatusNotificationRequest) Action() string {
 	return "PublishFirmwareStatusNotification"
 }
 
+// NewResponse returns an empty PublishFirmwareStatusNotificationResponse, the answer to this request.
+func (PublishFirmwareStatusNotificationRequest) NewResponse() *PublishFirmwareStatusNotificationResponse {
+	return new(PublishFirmwareStatusNotificationResponse)
+}
+
 // PublishFirmwareStatusNotificationResponse is the payload of the
 // PublishFirmwareStatusNotification response (a CALLRESULT).
 type PublishFirmwareStatusNotificationResponse struct {
@@ -1340,6 +1606,11 @@ type PullDynamicScheduleUpdateRequest struct {
 
 // Action returns "PullDynamicScheduleUpdate", the action of this payload.
 func (PullDynamicScheduleUpdateRequest) Action() string { return "PullDynamicScheduleUpdate" }
+
+// NewResponse returns an empty PullDynamicScheduleUpdateResponse, the answer to this request.
+func (PullDynamicScheduleUpdateRequest) NewResponse() *PullDynamicScheduleUpdateResponse {
+	return new(PullDynamicScheduleUpdateResponse)
+}
 
 // PullDynamicScheduleUpdateResponse is the payload of the
 // PullDynamicScheduleUpdate response (a CALLRESULT).
@@ -1366,6 +1637,11 @@ type ReportChargingProfilesRequest struct {
 
 // Action returns "ReportChargingProfiles", the action of this payload.
 func (ReportChargingProfilesRequest) Action() string { return "ReportChargingProfiles" }
+
+// NewResponse returns an empty ReportChargingProfilesResponse, the answer to this request.
+func (ReportChargingProfilesRequest) NewResponse() *ReportChargingProfilesResponse {
+	return new(ReportChargingProfilesResponse)
+}
 
 // ReportChargingProfilesResponse is the payload of the ReportChargingProfiles
 // response (a CALLRESULT).
@@ -1395,6 +1671,11 @@ type ReportDERControlRequest struct {
 // Action returns "ReportDERControl", the action of this payload.
 func (ReportDERControlRequest) Action() string { return "ReportDERControl" }
 
+// NewResponse returns an empty ReportDERControlResponse, the answer to this request.
+func (ReportDERControlRequest) NewResponse() *ReportDERControlResponse {
+	return new(ReportDERControlResponse)
+}
+
 // ReportDERControlResponse is the payload of the ReportDERControl response (a
 // CALLRESULT).
 type ReportDERControlResponse struct {
@@ -1414,6 +1695,11 @@ type RequestBatterySwapRequest struct {
 
 // Action returns "RequestBatterySwap", the action of this payload.
 func (RequestBatterySwapRequest) Action() string { return "RequestBatterySwap" }
+
+// NewResponse returns an empty RequestBatterySwapResponse, the answer to this request.
+func (RequestBatterySwapRequest) NewResponse() *RequestBatterySwapResponse {
+	return new(RequestBatterySwapResponse)
+}
 
 // RequestBatterySwapResponse is the payload of the RequestBatterySwap response
 // (a CALLRESULT).
@@ -1440,6 +1726,11 @@ type RequestStartTransactionRequest struct {
 // Action returns "RequestStartTransaction", the action of this payload.
 func (RequestStartTransactionRequest) Action() string { return "RequestStartTransaction" }
 
+// NewResponse returns an empty RequestStartTransactionResponse, the answer to this request.
+func (RequestStartTransactionRequest) NewResponse() *RequestStartTransactionResponse {
+	return new(RequestStartTransactionResponse)
+}
+
 // RequestStartTransactionResponse is the payload of the
 // RequestStartTransaction response (a CALLRESULT).
 type RequestStartTransactionResponse struct {
@@ -1462,6 +1753,11 @@ type RequestStopTransactionRequest struct {
 // Action returns "RequestStopTransaction", the action of this payload.
 func (RequestStopTransactionRequest) Action() string { return "RequestStopTransaction" }
 
+// NewResponse returns an empty RequestStopTransactionResponse, the answer to this request.
+func (RequestStopTransactionRequest) NewResponse() *RequestStopTransactionResponse {
+	return new(RequestStopTransactionResponse)
+}
+
 // RequestStopTransactionResponse is the payload of the RequestStopTransaction
 // response (a CALLRESULT).
 type RequestStopTransactionResponse struct {
@@ -1483,6 +1779,11 @@ type ReservationStatusUpdateRequest struct {
 
 // Action returns "ReservationStatusUpdate", the action of this payload.
 func (ReservationStatusUpdateRequest) Action() string { return "ReservationStatusUpdate" }
+
+// NewResponse returns an empty ReservationStatusUpdateResponse, the answer to this request.
+func (ReservationStatusUpdateRequest) NewResponse() *ReservationStatusUpdateResponse {
+	return new(ReservationStatusUpdateResponse)
+}
 
 // ReservationStatusUpdateResponse is the payload of the
 // ReservationStatusUpdate response (a CALLRESULT).
@@ -1507,6 +1808,9 @@ type ReserveNowRequest struct {
 // Action returns "ReserveNow", the action of this payload.
 func (ReserveNowRequest) Action() string { return "ReserveNow" }
 
+// NewResponse returns an empty ReserveNowResponse, the answer to this request.
+func (ReserveNowRequest) NewResponse() *ReserveNowResponse { return new(ReserveNowResponse) }
+
 // ReserveNowResponse is the payload of the ReserveNow response (a CALLRESULT).
 type ReserveNowResponse struct {
 	Status     ReserveNowStatusEnum `json:"status"`
@@ -1526,6 +1830,9 @@ type ResetRequest struct {
 
 // Action returns "Reset", the action of this payload.
 func (ResetRequest) Action() string { return "Reset" }
+
+// NewResponse returns an empty ResetResponse, the answer to this request.
+func (ResetRequest) NewResponse() *ResetResponse { return new(ResetResponse) }
 
 // ResetResponse is the payload of the Reset response (a CALLRESULT).
 type ResetResponse struct {
@@ -1549,6 +1856,11 @@ type SecurityEventNotificationRequest struct {
 // Action returns "SecurityEventNotification", the action of this payload.
 func (SecurityEventNotificationRequest) Action() string { return "SecurityEventNotification" }
 
+// NewResponse returns an empty SecurityEventNotificationResponse, the answer to this request.
+func (SecurityEventNotificationRequest) NewResponse() *SecurityEventNotificationResponse {
+	return new(SecurityEventNotificationResponse)
+}
+
 // SecurityEventNotificationResponse is the payload of the
 // SecurityEventNotification response (a CALLRESULT).
 type SecurityEventNotificationResponse struct {
@@ -1568,6 +1880,9 @@ type SendLocalListRequest struct {
 
 // Action returns "SendLocalList", the action of this payload.
 func (SendLocalListRequest) Action() string { return "SendLocalList" }
+
+// NewResponse returns an empty SendLocalListResponse, the answer to this request.
+func (SendLocalListRequest) NewResponse() *SendLocalListResponse { return new(SendLocalListResponse) }
 
 // SendLocalListResponse is the payload of the SendLocalList response (a
 // CALLRESULT).
@@ -1590,6 +1905,11 @@ type SetChargingProfileRequest struct {
 
 // Action returns "SetChargingProfile", the action of this payload.
 func (SetChargingProfileRequest) Action() string { return "SetChargingProfile" }
+
+// NewResponse returns an empty SetChargingProfileResponse, the answer to this request.
+func (SetChargingProfileRequest) NewResponse() *SetChargingProfileResponse {
+	return new(SetChargingProfileResponse)
+}
 
 // SetChargingProfileResponse is the payload of the SetChargingProfile response
 // (a CALLRESULT).
@@ -1621,6 +1941,9 @@ type SetDERControlRequest struct {
 // Action returns "SetDERControl", the action of this payload.
 func (SetDERControlRequest) Action() string { return "SetDERControl" }
 
+// NewResponse returns an empty SetDERControlResponse, the answer to this request.
+func (SetDERControlRequest) NewResponse() *SetDERControlResponse { return new(SetDERControlResponse) }
+
 // SetDERControlResponse is the payload of the SetDERControl response (a
 // CALLRESULT).
 type SetDERControlResponse struct {
@@ -1644,6 +1967,11 @@ type SetDefaultTariffRequest struct {
 // Action returns "SetDefaultTariff", the action of this payload.
 func (SetDefaultTariffRequest) Action() string { return "SetDefaultTariff" }
 
+// NewResponse returns an empty SetDefaultTariffResponse, the answer to this request.
+func (SetDefaultTariffRequest) NewResponse() *SetDefaultTariffResponse {
+	return new(SetDefaultTariffResponse)
+}
+
 // SetDefaultTariffResponse is the payload of the SetDefaultTariff response (a
 // CALLRESULT).
 type SetDefaultTariffResponse struct {
@@ -1664,6 +1992,11 @@ type SetDisplayMessageRequest struct {
 
 // Action returns "SetDisplayMessage", the action of this payload.
 func (SetDisplayMessageRequest) Action() string { return "SetDisplayMessage" }
+
+// NewResponse returns an empty SetDisplayMessageResponse, the answer to this request.
+func (SetDisplayMessageRequest) NewResponse() *SetDisplayMessageResponse {
+	return new(SetDisplayMessageResponse)
+}
 
 // SetDisplayMessageResponse is the payload of the SetDisplayMessage response
 // (a CALLRESULT).
@@ -1686,6 +2019,11 @@ type SetMonitoringBaseRequest struct {
 // Action returns "SetMonitoringBase", the action of this payload.
 func (SetMonitoringBaseRequest) Action() string { return "SetMonitoringBase" }
 
+// NewResponse returns an empty SetMonitoringBaseResponse, the answer to this request.
+func (SetMonitoringBaseRequest) NewResponse() *SetMonitoringBaseResponse {
+	return new(SetMonitoringBaseResponse)
+}
+
 // SetMonitoringBaseResponse is the payload of the SetMonitoringBase response
 // (a CALLRESULT).
 type SetMonitoringBaseResponse struct {
@@ -1706,6 +2044,11 @@ type SetMonitoringLevelRequest struct {
 
 // Action returns "SetMonitoringLevel", the action of this payload.
 func (SetMonitoringLevelRequest) Action() string { return "SetMonitoringLevel" }
+
+// NewResponse returns an empty SetMonitoringLevelResponse, the answer to this request.
+func (SetMonitoringLevelRequest) NewResponse() *SetMonitoringLevelResponse {
+	return new(SetMonitoringLevelResponse)
+}
 
 // SetMonitoringLevelResponse is the payload of the SetMonitoringLevel response
 // (a CALLRESULT).
@@ -1729,6 +2072,11 @@ type SetNetworkProfileRequest struct {
 // Action returns "SetNetworkProfile", the action of this payload.
 func (SetNetworkProfileRequest) Action() string { return "SetNetworkProfile" }
 
+// NewResponse returns an empty SetNetworkProfileResponse, the answer to this request.
+func (SetNetworkProfileRequest) NewResponse() *SetNetworkProfileResponse {
+	return new(SetNetworkProfileResponse)
+}
+
 // SetNetworkProfileResponse is the payload of the SetNetworkProfile response
 // (a CALLRESULT).
 type SetNetworkProfileResponse struct {
@@ -1750,6 +2098,11 @@ type SetVariableMonitoringRequest struct {
 // Action returns "SetVariableMonitoring", the action of this payload.
 func (SetVariableMonitoringRequest) Action() string { return "SetVariableMonitoring" }
 
+// NewResponse returns an empty SetVariableMonitoringResponse, the answer to this request.
+func (SetVariableMonitoringRequest) NewResponse() *SetVariableMonitoringResponse {
+	return new(SetVariableMonitoringResponse)
+}
+
 // SetVariableMonitoringResponse is the payload of the SetVariableMonitoring
 // response (a CALLRESULT).
 type SetVariableMonitoringResponse struct {
@@ -1768,6 +2121,9 @@ type SetVariablesRequest struct {
 
 // Action returns "SetVariables", the action of this payload.
 func (SetVariablesRequest) Action() string { return "SetVariables" }
+
+// NewResponse returns an empty SetVariablesResponse, the answer to this request.
+func (SetVariablesRequest) NewResponse() *SetVariablesResponse { return new(SetVariablesResponse) }
 
 // SetVariablesResponse is the payload of the SetVariables response (a
 // CALLRESULT).
@@ -1792,6 +2148,11 @@ type SignCertificateRequest struct {
 // Action returns "SignCertificate", the action of this payload.
 func (SignCertificateRequest) Action() string { return "SignCertificate" }
 
+// NewResponse returns an empty SignCertificateResponse, the answer to this request.
+func (SignCertificateRequest) NewResponse() *SignCertificateResponse {
+	return new(SignCertificateResponse)
+}
+
 // SignCertificateResponse is the payload of the SignCertificate response (a
 // CALLRESULT).
 type SignCertificateResponse struct {
@@ -1815,6 +2176,11 @@ type StatusNotificationRequest struct {
 
 // Action returns "StatusNotification", the action of this payload.
 func (StatusNotificationRequest) Action() string { return "StatusNotification" }
+
+// NewResponse returns an empty StatusNotificationResponse, the answer to this request.
+func (StatusNotificationRequest) NewResponse() *StatusNotificationResponse {
+	return new(StatusNotificationResponse)
+}
 
 // StatusNotificationResponse is the payload of the StatusNotification response
 // (a CALLRESULT).
@@ -1849,6 +2215,11 @@ type TransactionEventRequest struct {
 // Action returns "TransactionEvent", the action of this payload.
 func (TransactionEventRequest) Action() string { return "TransactionEvent" }
 
+// NewResponse returns an empty TransactionEventResponse, the answer to this request.
+func (TransactionEventRequest) NewResponse() *TransactionEventResponse {
+	return new(TransactionEventResponse)
+}
+
 // TransactionEventResponse is the payload of the TransactionEvent response (a
 // CALLRESULT).
 type TransactionEventResponse struct {
@@ -1875,6 +2246,11 @@ type TriggerMessageRequest struct {
 // Action returns "TriggerMessage", the action of this payload.
 func (TriggerMessageRequest) Action() string { return "TriggerMessage" }
 
+// NewResponse returns an empty TriggerMessageResponse, the answer to this request.
+func (TriggerMessageRequest) NewResponse() *TriggerMessageResponse {
+	return new(TriggerMessageResponse)
+}
+
 // TriggerMessageResponse is the payload of the TriggerMessage response (a
 // CALLRESULT).
 type TriggerMessageResponse struct {
@@ -1897,6 +2273,11 @@ type UnlockConnectorRequest struct {
 // Action returns "UnlockConnector", the action of this payload.
 func (UnlockConnectorRequest) Action() string { return "UnlockConnector" }
 
+// NewResponse returns an empty UnlockConnectorResponse, the answer to this request.
+func (UnlockConnectorRequest) NewResponse() *UnlockConnectorResponse {
+	return new(UnlockConnectorResponse)
+}
+
 // UnlockConnectorResponse is the payload of the UnlockConnector response (a
 // CALLRESULT).
 type UnlockConnectorResponse struct {
@@ -1918,6 +2299,11 @@ type UnpublishFirmwareRequest struct {
 // Action returns "UnpublishFirmware", the action of this payload.
 func (UnpublishFirmwareRequest) Action() string { return "UnpublishFirmware" }
 
+// NewResponse returns an empty UnpublishFirmwareResponse, the answer to this request.
+func (UnpublishFirmwareRequest) NewResponse() *UnpublishFirmwareResponse {
+	return new(UnpublishFirmwareResponse)
+}
+
 // UnpublishFirmwareResponse is the payload of the UnpublishFirmware response
 // (a CALLRESULT).
 type UnpublishFirmwareResponse struct {
@@ -1938,6 +2324,11 @@ type UpdateDynamicScheduleRequest struct {
 
 // Action returns "UpdateDynamicSchedule", the action of this payload.
 func (UpdateDynamicScheduleRequest) Action() string { return "UpdateDynamicSchedule" }
+
+// NewResponse returns an empty UpdateDynamicScheduleResponse, the answer to this request.
+func (UpdateDynamicScheduleRequest) NewResponse() *UpdateDynamicScheduleResponse {
+	return new(UpdateDynamicScheduleResponse)
+}
 
 // UpdateDynamicScheduleResponse is the payload of the UpdateDynamicSchedule
 // response (a CALLRESULT).
@@ -1962,6 +2353,11 @@ type UpdateFirmwareRequest struct {
 // Action returns "UpdateFirmware", the action of this payload.
 func (UpdateFirmwareRequest) Action() string { return "UpdateFirmware" }
 
+// NewResponse returns an empty UpdateFirmwareResponse, the answer to this request.
+func (UpdateFirmwareRequest) NewResponse() *UpdateFirmwareResponse {
+	return new(UpdateFirmwareResponse)
+}
+
 // UpdateFirmwareResponse is the payload of the UpdateFirmware response (a
 // CALLRESULT).
 type UpdateFirmwareResponse struct {
@@ -1984,6 +2380,11 @@ type UsePriorityChargingRequest struct {
 // Action returns "UsePriorityCharging", the action of this payload.
 func (UsePriorityChargingRequest) Action() string { return "UsePriorityCharging" }
 
+// NewResponse returns an empty UsePriorityChargingResponse, the answer to this request.
+func (UsePriorityChargingRequest) NewResponse() *UsePriorityChargingResponse {
+	return new(UsePriorityChargingResponse)
+}
+
 // UsePriorityChargingResponse is the payload of the UsePriorityCharging
 // response (a CALLRESULT).
 type UsePriorityChargingResponse struct {
@@ -2005,6 +2406,11 @@ type VatNumberValidationRequest struct {
 
 // Action returns "VatNumberValidation", the action of this payload.
 func (VatNumberValidationRequest) Action() string { return "VatNumberValidation" }
+
+// NewResponse returns an empty VatNumberValidationResponse, the answer to this request.
+func (VatNumberValidationRequest) NewResponse() *VatNumberValidationResponse {
+	return new(VatNumberValidationResponse)
+}
 
 // VatNumberValidationResponse is the payload of the VatNumberValidation
 // response (a CALLRESULT).
