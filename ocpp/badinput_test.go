@@ -1,6 +1,8 @@
 package ocpp
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +78,32 @@ func TestOversizedFrameClosesWith1009(t *testing.T) {
 	_, _, err := rc.ws.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 		t.Fatalf("want close 1009, got %v", err)
+	}
+}
+
+// In OCPP 2.1 a CALLRESULT that breaks the schema is answered with a
+// CALLRESULTERROR, and the call fails with the violation.
+func TestInvalidCallResultGetsCallResultErrorIn21(t *testing.T) {
+	srv := &Server{Handler: heartbeatRouter()}
+	base, _ := startServer(t, srv)
+	rc := dialRaw(t, base+"/CS1", "ocpp2.1")
+	waitFor(t, "registered", func() bool { _, ok := srv.Conn("CS1"); return ok })
+	errc := make(chan error, 1)
+	go func() {
+		_, err := srv.CallRaw(context.Background(), "CS1", "ClearCache", []byte(`{}`))
+		errc <- err
+	}()
+	call := rc.next()
+	if call[0] != float64(2) || call[2] != "ClearCache" {
+		t.Fatalf("want the ClearCache CALL, got %v", call)
+	}
+	rc.send(`[3,"` + call[1].(string) + `",{"status":"Maybe"}]`)
+	back := rc.next()
+	if back[0] != float64(5) || back[1] != call[1] || back[2] != "PropertyConstraintViolation" {
+		t.Fatalf("want CALLRESULTERROR, got %v", back)
+	}
+	var oe *Error
+	if err := <-errc; !errors.As(err, &oe) || oe.Code != PropertyConstraintViolation {
+		t.Fatalf("call error %v", err)
 	}
 }

@@ -304,6 +304,11 @@ func (c *Conn) Send(ctx context.Context, msg Message) error {
 	return c.wire.writeText(appendCall(nil, TypeSend, id, msg.Action(), payload))
 }
 
+// SendRaw writes frame exactly as given, as one text frame, with no framing
+// or validation. It exists for simulators and tests that must send what a
+// broken peer sends; an answer to it arrives like any unsolicited frame.
+func (c *Conn) SendRaw(frame []byte) error { return c.wire.writeText(frame) }
+
 func ctxErr(ctx context.Context, action string) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w (%s)", ErrTimeout, action)
