@@ -274,14 +274,15 @@ func (c *Conn) CallRaw(ctx context.Context, action string, payload json.RawMessa
 		if out.err != nil {
 			return nil, out.err
 		}
-		if err := checkIncoming(c.version, c.Validation(), action, out.payload, true); err != nil {
+		payload, err := checkIncoming(c.version, c.Validation(), action, out.payload, true)
+		if err != nil {
 			c.Logger().Warn("peer's answer breaks the schema", "action", action, "err", err)
 			if c.version == V21 {
 				c.write(appendError(nil, TypeCallResultError, id, err, c.version))
 			}
 			return nil, err
 		}
-		return out.payload, nil
+		return payload, nil
 	case <-ctx.Done():
 		c.abandon(oc)
 		return nil, ctxErr(ctx, action)
@@ -492,9 +493,11 @@ func (c *Conn) serveCall(f Frame) {
 // answer validates the CALL, runs the handler and validates its response.
 func (c *Conn) answer(f Frame) (json.RawMessage, error) {
 	mode := c.Validation()
-	if err := checkIncoming(c.version, mode, f.Action, f.Payload, false); err != nil {
-		return nil, err
+	request, verr := checkIncoming(c.version, mode, f.Action, f.Payload, false)
+	if verr != nil {
+		return nil, verr
 	}
+	f.Payload = request
 	if c.handler == nil {
 		return nil, NewError(NotSupported, "%s is not supported here", f.Action)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -278,5 +279,36 @@ func TestStrictModeRefusesToSendAnInvalidCall(t *testing.T) {
 	var oe *Error
 	if !errors.As(err, &oe) || oe.Code != PropertyConstraintViolation {
 		t.Fatalf("want local PropertyConstraintViolation, got %v", err)
+	}
+}
+
+// Lenient mode repairs the timestamps real chargers send without a zone, so
+// that the typed handler can decode them; Strict mode rejects them.
+func TestLenientModeRepairsTimestampsWithoutZone(t *testing.T) {
+	var mode atomic.Uint32
+	got := make(chan string, 1)
+	r := NewRouter()
+	HandleRaw(r, V201, "StatusNotification", func(ctx context.Context, c *Conn, a string, p json.RawMessage) (any, error) {
+		got <- string(p)
+		return struct{}{}, nil
+	})
+	srv := &Server{Handler: r, Connect: func(c *Conn) (Handler, error) { c.SetValidation(Validation(mode.Load())); return nil, nil }}
+	base, _ := startServer(t, srv)
+	frame := `[2,"1","StatusNotification",{"timestamp":"2026-03-04 05:06:07","connectorStatus":"Available","evseId":1,"connectorId":1}]`
+
+	mode.Store(uint32(Strict))
+	rc := dialRaw(t, base+"/CS1", "ocpp2.0.1")
+	rc.send(frame)
+	rc.expectError("1", "PropertyConstraintViolation")
+	rc.ws.Close()
+
+	mode.Store(uint32(Lenient))
+	rc = dialRaw(t, base+"/CS1", "ocpp2.0.1")
+	rc.send(frame)
+	if f := rc.next(); f[0] != float64(3) {
+		t.Fatalf("lenient: got %v", f)
+	}
+	if p := <-got; !strings.Contains(p, `"timestamp":"2026-03-04T05:06:07Z"`) {
+		t.Fatalf("handler got %s", p)
 	}
 }

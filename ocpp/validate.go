@@ -38,15 +38,33 @@ var lenientSkips = schema.Kinds(
 
 // checkIncoming validates a payload the peer sent: a CALL's request, or (with
 // response set) a CALLRESULT's payload. An unknown action is NotImplemented.
-func checkIncoming(v Version, mode Validation, action string, payload json.RawMessage, response bool) *Error {
+// In Lenient mode it returns the payload with sloppy timestamps repaired
+// (see schema.Node.RepairDateTimes); otherwise the payload as it came.
+func checkIncoming(v Version, mode Validation, action string, payload json.RawMessage, response bool) (json.RawMessage, *Error) {
 	a, ok := actions(v)[action]
 	if !ok {
 		if mode == Off && response {
-			return nil
+			return payload, nil
 		}
-		return NewError(NotImplemented, "%s is not an OCPP %s action", action, v)
+		return nil, NewError(NotImplemented, "%s is not an OCPP %s action", action, v)
 	}
-	return validatePayload(v, mode, a, payload, response)
+	if mode == Off {
+		return payload, nil
+	}
+	value, err := decodeValue(payload)
+	if err != nil {
+		return nil, err
+	}
+	node := a.Request
+	if response {
+		node = a.Response
+	}
+	if mode == Lenient && node.RepairDateTimes(value) > 0 {
+		if repaired, err := json.Marshal(value); err == nil {
+			payload = repaired
+		}
+	}
+	return payload, validateValue(mode, node, value)
 }
 
 // checkOutgoing validates a payload we are about to send. Unknown actions may
@@ -59,23 +77,29 @@ func checkOutgoing(v Version, mode Validation, action string, payload json.RawMe
 	if !ok {
 		return NewError(NotImplemented, "%s is not an OCPP %s action", action, v)
 	}
-	return validatePayload(v, mode, a, payload, response)
-}
-
-func validatePayload(v Version, mode Validation, a schema.Action, payload json.RawMessage, response bool) *Error {
-	if mode == Off {
-		return nil
-	}
 	node := a.Request
 	if response {
 		node = a.Response
 	}
+	value, err := decodeValue(payload)
+	if err != nil {
+		return err
+	}
+	return validateValue(mode, node, value)
+}
+
+// decodeValue decodes a payload the way schema.Node.Validate expects it.
+func decodeValue(payload json.RawMessage) (any, *Error) {
 	var value any
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	if err := dec.Decode(&value); err != nil {
-		return NewError(FormatViolation, "payload is not valid JSON: %v", err)
+		return nil, NewError(FormatViolation, "payload is not valid JSON: %v", err)
 	}
+	return value, nil
+}
+
+func validateValue(mode Validation, node *schema.Node, value any) *Error {
 	var skip schema.KindSet
 	if mode == Lenient {
 		skip = lenientSkips
