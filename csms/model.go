@@ -100,7 +100,7 @@ const (
 type Transaction struct {
 	// ID is the CSMS's own number for the transaction; for OCPP 1.6 it is
 	// also the transactionId the CSMS issues.
-	ID int64
+	ID        int64
 	StationID string
 	// StationTxID is the transaction id on the wire: the station's own in
 	// 2.0.1, the decimal form of ID in 1.6.
