@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/openev/openev/ocpp"
+	"github.com/openev/openev/ocpp/v16"
+	"github.com/openev/openev/ocpp/v201"
+	"github.com/openev/openev/ocpp/v21"
+)
+
+// serveEnv switches the binary into the hidden server mode: the bench
+// re-executes itself with it so that the openev server has a process, and so
+// an RSS and a CPU time, of its own.
+const serveEnv = "OCPP_BENCH_SERVE"
+
+// pingEnv gives the server mode its ping interval (Options.PingInterval;
+// negative: off).
+const pingEnv = "OCPP_BENCH_PING"
+
+// serveOpenEV is the hidden server mode. It serves ocpp.Server on a free
+// port of 127.0.0.1 with the library's defaults (strict validation, pings
+// every 30 s unless OCPP_BENCH_PING says otherwise) and logs discarded, prints "listening PORT" on stdout, then
+// answers one-line commands from stdin with one JSON line each:
+//
+//	conns            -> {"conns":N}                   stations the server holds
+//	memstats         -> goMem                         Go runtime memory, no GC
+//	memstats-gc      -> goMem                         the same after a full GC
+//	heapprofile PATH -> {"ok":true}                   writes a pprof heap profile
+//	cpuprofile PATH  -> {"ok":true}                   starts a pprof CPU profile
+//	cpuprofile-stop  -> {"ok":true}                   ends it
+//
+// It exits when stdin closes, so it never outlives the bench.
+func serveOpenEV() error {
+	opts := ocpp.Options{Logger: discardLogger()}
+	if v := os.Getenv(pingEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", pingEnv, err)
+		}
+		opts.PingInterval = d
+	}
+	srv := &ocpp.Server{Handler: benchRouter(), Options: opts}
+	mux := http.NewServeMux()
+	mux.Handle("/ocpp/", srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	// net/http logs accept errors (EMFILE, say) to stderr, which the bench shows.
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	go hs.Serve(ln)
+	fmt.Printf("listening %d\n", ln.Addr().(*net.TCPAddr).Port)
+
+	in := bufio.NewScanner(os.Stdin)
+	out := json.NewEncoder(os.Stdout)
+	for in.Scan() {
+		cmd, arg, _ := strings.Cut(strings.TrimSpace(in.Text()), " ")
+		var reply any
+		switch cmd {
+		case "conns":
+			reply = map[string]int{"conns": srv.Len()}
+		case "memstats":
+			reply = readGoMem()
+		case "memstats-gc":
+			debug.FreeOSMemory() // a full GC, then everything free goes back to the OS
+			reply = readGoMem()
+		case "heapprofile":
+			reply = map[string]any{"ok": true}
+			if err := writeHeapProfile(arg); err != nil {
+				reply = map[string]any{"error": err.Error()}
+			}
+		case "cpuprofile":
+			reply = map[string]any{"ok": true}
+			if err := startCPUProfile(arg); err != nil {
+				reply = map[string]any{"error": err.Error()}
+			}
+		case "cpuprofile-stop":
+			pprof.StopCPUProfile()
+			reply = map[string]any{"ok": true}
+		default:
+			reply = map[string]any{"error": "unknown command " + cmd}
+		}
+		if err := out.Encode(reply); err != nil {
+			return err
+		}
+	}
+	// stdin closed: the bench is done (or gone).
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	hs.Close()
+	srv.Shutdown(ctx)
+	return nil
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// benchRouter answers BootNotification and Heartbeat in every version, with
+// typed handlers as an application would write them.
+func benchRouter() *ocpp.Router {
+	r := ocpp.NewRouter()
+	ocpp.Handle(r, func(_ context.Context, _ *ocpp.Conn, _ *v16.BootNotificationRequest) (*v16.BootNotificationResponse, error) {
+		return &v16.BootNotificationResponse{CurrentTime: now(), Interval: 300, Status: v16.RegistrationStatusAccepted}, nil
+	})
+	ocpp.Handle(r, func(_ context.Context, _ *ocpp.Conn, _ *v16.HeartbeatRequest) (*v16.HeartbeatResponse, error) {
+		return &v16.HeartbeatResponse{CurrentTime: now()}, nil
+	})
+	ocpp.Handle(r, func(_ context.Context, _ *ocpp.Conn, _ *v201.BootNotificationRequest) (*v201.BootNotificationResponse, error) {
+		return &v201.BootNotificationResponse{CurrentTime: now(), Interval: 300, Status: v201.RegistrationStatusEnumAccepted}, nil
+	})
+	ocpp.Handle(r, func(_ context.Context, _ *ocpp.Conn, _ *v201.HeartbeatRequest) (*v201.HeartbeatResponse, error) {
+		return &v201.HeartbeatResponse{CurrentTime: now()}, nil
+	})
+	ocpp.Handle(r, func(_ context.Context, _ *ocpp.Conn, _ *v21.BootNotificationRequest) (*v21.BootNotificationResponse, error) {
+		return &v21.BootNotificationResponse{CurrentTime: now(), Interval: 300, Status: v21.RegistrationStatusEnumAccepted}, nil
+	})
+	ocpp.Handle(r, func(_ context.Context, _ *ocpp.Conn, _ *v21.HeartbeatRequest) (*v21.HeartbeatResponse, error) {
+		return &v21.HeartbeatResponse{CurrentTime: now()}, nil
+	})
+	return r
+}
+
+// now is the time answers carry; ocpp-rpc's server sends milliseconds, and so
+// do we, so that both write frames of the same size.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// goMem is the Go runtime's view of the server's memory.
+type goMem struct {
+	HeapInuse    uint64 `json:"heap_inuse"`    // bytes in spans holding objects
+	HeapAlloc    uint64 `json:"heap_alloc"`    // bytes of objects, live or not yet swept
+	HeapIdle     uint64 `json:"heap_idle"`     // spans free but not returned to the OS (HeapIdle−HeapReleased counts in RSS)
+	HeapReleased uint64 `json:"heap_released"` // spans returned to the OS
+	StackInuse   uint64 `json:"stack_inuse"`   // goroutine stacks
+	RuntimeMeta  uint64 `json:"runtime_meta"`  // mspans, mcaches, GC metadata, other runtime structures
+	Sys          uint64 `json:"sys"`           // all memory mapped from the OS
+	Goroutines   int    `json:"goroutines"`
+	NumGC        uint32 `json:"num_gc"`
+}
+
+func readGoMem() goMem {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return goMem{
+		HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc, HeapIdle: m.HeapIdle, HeapReleased: m.HeapReleased,
+		StackInuse:  m.StackInuse,
+		RuntimeMeta: m.MSpanInuse + m.MCacheInuse + m.GCSys + m.OtherSys + m.BuckHashSys,
+		Sys:         m.Sys, Goroutines: runtime.NumGoroutine(), NumGC: m.NumGC,
+	}
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile shows live objects as of the last GC
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func startCPUProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return nil // the runtime closes nothing; f stays open until the process exits
+}
