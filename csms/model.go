@@ -129,7 +129,7 @@ type Transaction struct {
 type TransactionEvent struct {
 	TransactionID int64
 	EventType     string // Started, Updated, Ended
-	SeqNo         int    // 2.0.1 seqNo; 1.6 uses 0 for start, 1<<30 for stop
+	SeqNo         int    // 2.0.1 seqNo; 1.6: 0 for the start, Unix ms for meter values, 1<<62 for the stop
 	Timestamp     time.Time
 	TriggerReason string
 	Offline       bool
