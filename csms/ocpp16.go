@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/openev/openev/ocpp"
@@ -235,6 +234,3 @@ func (s *Service) setOperationStatus(ctx context.Context, c *ocpp.Conn, set func
 	}
 	return nil
 }
-
-// txIDString is the wire form of a 1.6 transaction id.
-func txIDString(id int64) string { return strconv.FormatInt(id, 10) }
