@@ -47,17 +47,17 @@ type Station struct {
 // ConnectorStatus is one StatusNotification: the state of one connector
 // (Connector 0 is the whole EVSE, EVSE 0 the whole station in OCPP 1.6).
 type ConnectorStatus struct {
-	StationID string
-	EVSE      int
-	Connector int
+	StationID string `json:"station_id"`
+	EVSE      int    `json:"evse"`
+	Connector int    `json:"connector"`
 	// Status is the version-neutral status: Available, Occupied, Reserved,
 	// Unavailable, Faulted (1.6's Preparing, Charging, SuspendedEV,
 	// SuspendedEVSE and Finishing count as Occupied; Raw keeps the original).
-	Status    string
-	Raw       string // the status as the station sent it
-	ErrorCode string // 1.6 only; "NoError" when there is none
-	Info      string
-	Timestamp time.Time // the station's time
+	Status    string    `json:"status"`
+	Raw       string    `json:"raw"`                  // the status as the station sent it
+	ErrorCode string    `json:"error_code,omitempty"` // 1.6 only; "NoError" when there is none
+	Info      string    `json:"info,omitempty"`
+	Timestamp time.Time `json:"timestamp"` // the station's time
 }
 
 // TokenStatus is the authorization status of an id token.
@@ -100,26 +100,26 @@ const (
 type Transaction struct {
 	// ID is the CSMS's own number for the transaction; for OCPP 1.6 it is
 	// also the transactionId the CSMS issues.
-	ID        int64
-	StationID string
+	ID        int64  `json:"id"`
+	StationID string `json:"station_id"`
 	// StationTxID is the transaction id on the wire: the station's own in
 	// 2.0.1, the decimal form of ID in 1.6.
-	StationTxID string
-	EVSE        int
-	Connector   int
-	IDToken     string
-	Status      TransactionStatus
-	StartedAt   time.Time
-	StoppedAt   *time.Time
+	StationTxID string            `json:"station_tx_id"`
+	EVSE        int               `json:"evse"`
+	Connector   int               `json:"connector"`
+	IDToken     string            `json:"id_token"`
+	Status      TransactionStatus `json:"status"`
+	StartedAt   time.Time         `json:"started_at"`
+	StoppedAt   *time.Time        `json:"stopped_at,omitempty"`
 	// MeterStartWh and MeterStopWh are register readings; EnergyWh is
 	// their difference (or the best the meter values tell).
-	MeterStartWh float64
-	MeterStopWh  *float64
-	EnergyWh     float64
-	StopReason   string
+	MeterStartWh float64  `json:"meter_start_wh"`
+	MeterStopWh  *float64 `json:"meter_stop_wh,omitempty"`
+	EnergyWh     float64  `json:"energy_wh"`
+	StopReason   string   `json:"stop_reason,omitempty"`
 	// LastSeqNo is the highest 2.0.1 seqNo applied; -1 for none (and in 1.6).
-	LastSeqNo int
-	UpdatedAt time.Time
+	LastSeqNo int       `json:"last_seq_no"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // TransactionEvent is one message about a transaction as it arrived (2.0.1
@@ -127,39 +127,39 @@ type Transaction struct {
 // Started/Ended), kept so that replays can be recognised and events placed
 // by seqNo and time.
 type TransactionEvent struct {
-	TransactionID int64
-	EventType     string // Started, Updated, Ended
-	SeqNo         int    // 2.0.1 seqNo; 1.6: 0 for the start, Unix ms for meter values, 1<<62 for the stop
-	Timestamp     time.Time
-	TriggerReason string
-	Offline       bool
-	Raw           json.RawMessage
+	TransactionID int64           `json:"transaction_id"`
+	EventType     string          `json:"event_type"` // Started, Updated, Ended
+	SeqNo         int             `json:"seq_no"`     // 2.0.1 seqNo; 1.6: 0 for the start, Unix ms for meter values, 1<<62 for the stop
+	Timestamp     time.Time       `json:"timestamp"`
+	TriggerReason string          `json:"trigger_reason,omitempty"`
+	Offline       bool            `json:"offline"`
+	Raw           json.RawMessage `json:"raw"`
 }
 
 // MeterValue is one sampled value, normalised: Wh for energy, W for power,
 // A for current, V for voltage (other units are kept as they came), with the
 // reading exactly as sent kept beside it.
 type MeterValue struct {
-	StationID     string
-	TransactionID *int64 // nil for values outside a transaction
-	EVSE          int
-	Timestamp     time.Time
-	Measurand     string // default Energy.Active.Import.Register
-	Phase         string
-	Context       string // default Sample.Periodic
-	Location      string // default Outlet
-	Value         float64
-	Unit          string
-	RawValue      string
-	RawUnit       string
+	StationID     string    `json:"station_id"`
+	TransactionID *int64    `json:"transaction_id,omitempty"` // nil for values outside a transaction
+	EVSE          int       `json:"evse"`
+	Timestamp     time.Time `json:"timestamp"`
+	Measurand     string    `json:"measurand"` // default Energy.Active.Import.Register
+	Phase         string    `json:"phase,omitempty"`
+	Context       string    `json:"context"`  // default Sample.Periodic
+	Location      string    `json:"location"` // default Outlet
+	Value         float64   `json:"value"`
+	Unit          string    `json:"unit,omitempty"`
+	RawValue      string    `json:"raw_value"`
+	RawUnit       string    `json:"raw_unit,omitempty"`
 }
 
 // StationEvent is a notice a station sent that the CSMS logs: NotifyEvent,
 // SecurityEventNotification, DataTransfer and the like.
 type StationEvent struct {
-	ID        int64
-	StationID string
-	Kind      string // the OCPP action
-	Timestamp time.Time
-	Payload   json.RawMessage
+	ID        int64           `json:"id"`
+	StationID string          `json:"station_id"`
+	Kind      string          `json:"kind"` // the OCPP action
+	Timestamp time.Time       `json:"timestamp"`
+	Payload   json.RawMessage `json:"payload"`
 }
