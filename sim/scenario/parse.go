@@ -253,7 +253,7 @@ func (p *parser) faults(n *yaml.Node) (FaultSpec, error) {
 var kindFields = map[Kind][]string{
 	KindConnect:   {"timeout"},
 	KindBoot:      {"reason", "expect", "expect_error", "timeout"},
-	KindHeartbeat: {"expect", "expect_error", "timeout"},
+	KindHeartbeat: {"expect_error", "timeout"},
 	KindPlug:      {"evse"},
 	KindUnplug:    {"evse"},
 	KindAuthorize: {"id_token", "expect", "expect_error", "timeout"},
