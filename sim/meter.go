@@ -19,14 +19,14 @@ type evse struct {
 	maxW       float64
 	operative  bool // ChangeAvailability
 	plugged    bool
-	finishing  bool // 1.6: the transaction ended, the EV is still plugged
+	finishing  bool   // 1.6: the transaction ended, the EV is still plugged
 	reported   string // the last status sent ("" = none yet)
 	tx         *transaction
 	// pendingInoperative: ChangeAvailability answered Scheduled; the EVSE
 	// becomes unavailable when its transaction ends.
 	pendingInoperative bool
-	profiles   []*profile
-	meter      meter
+	profiles           []*profile
+	meter              meter
 }
 
 // meter is an EVSE's energy meter and the plugged-in EV's battery.

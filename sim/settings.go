@@ -47,8 +47,8 @@ type setting struct {
 	comp, name string // 2.0.1 component and variable
 	readonly   bool
 	kind       valueKind
-	def        string                                    // value of a setting kept in extra
-	get        func(s *Station) string                   // nil: extra, else def
+	def        string                                   // value of a setting kept in extra
+	get        func(s *Station) string                  // nil: extra, else def
 	set        func(s *Station, v string) (reboot bool) // nil: stored in extra; the value is already checked
 }
 
