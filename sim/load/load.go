@@ -1,5 +1,3 @@
-//go:build simready
-
 package load
 
 import (

@@ -112,7 +112,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "duration %.1fs  started %d  connected %d at the end (peak %d)  connect failures %d  reconnections %d\n",
 		r.DurationS, r.Started, r.Connected, r.PeakConnected, r.ConnectFailures, r.Reconnections)
 	fmt.Fprintf(&b, "calls %d (%.1f/s)  errors %d\n\n", r.Calls, r.CallsPerS, r.ErrorsTotal)
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "action\tcalls\terrors\tmean\tp50\tp90\tp99\tmax\t")
 	for _, a := range append(slices.Clone(r.Actions), r.All) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n", a.Action, a.Calls, a.Errors,

@@ -1,5 +1,3 @@
-//go:build simready
-
 package scenario
 
 import "github.com/openev/openev/sim"

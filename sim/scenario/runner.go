@@ -1,5 +1,3 @@
-//go:build simready
-
 package scenario
 
 import (
@@ -209,9 +207,11 @@ func (r *Runner) step(ctx context.Context, st *Step) error {
 		return sleep(ctx, d)
 	case KindIdle:
 		if st.For <= 0 {
+			r.printf(st, "staying connected until stopped (Ctrl-C)")
 			<-ctx.Done()
 			return ctx.Err()
 		}
+		r.printf(st, "staying connected for %v", st.For)
 		return sleep(ctx, st.For)
 	case KindRepeat:
 		rctx := ctx
