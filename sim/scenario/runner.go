@@ -193,18 +193,11 @@ func (r *Runner) step(ctx context.Context, st *Step) error {
 	s := r.Station
 	switch st.Kind {
 	case KindWait:
-		d := st.Wait.Min
-		switch {
-		case st.Wait.Interval:
-			if r.interval <= 0 {
-				r.fail(st, FailStation, "`wait: interval` needs an accepted boot before it (no heartbeat interval is known)")
-				return nil
-			}
-			d = r.interval
-		case st.Wait.Max > st.Wait.Min:
-			d += time.Duration(r.Rand.Int64N(int64(st.Wait.Max-st.Wait.Min) + 1))
+		if st.Wait.Interval && r.interval <= 0 {
+			r.fail(st, FailStation, "`wait: interval` needs an accepted boot before it (no heartbeat interval is known)")
+			return nil
 		}
-		return sleep(ctx, d)
+		return sleep(ctx, r.waitFor(st))
 	case KindIdle:
 		if st.For <= 0 {
 			r.printf(st, "staying connected until stopped (Ctrl-C)")
@@ -246,6 +239,16 @@ func (r *Runner) step(ctx context.Context, st *Step) error {
 		return sleep(ctx, st.For)
 	case KindDrop:
 		s.DropConnection(st.OfflineFor)
+		// The close handshake takes a moment; wait for it so that the next
+		// step waits for the reconnection instead of using the dying
+		// connection.
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		for s.Connected() && sleep(dctx, 5*time.Millisecond) == nil {
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		r.printf(st, "connection dropped; offline for %v", st.OfflineFor)
 		return nil
 	case KindConnect:
@@ -350,6 +353,18 @@ func (r *Runner) step(ctx context.Context, st *Step) error {
 		}
 	}
 	return nil
+}
+
+// waitFor draws a wait step's pause: the server's interval, a fixed time, or
+// uniformly at random between min and max from the run's seeded source.
+func (r *Runner) waitFor(st *Step) time.Duration {
+	switch {
+	case st.Wait.Interval:
+		return r.interval
+	case st.Wait.Max > st.Wait.Min:
+		return st.Wait.Min + time.Duration(r.Rand.Int64N(int64(st.Wait.Max-st.Wait.Min)+1))
+	}
+	return st.Wait.Min
 }
 
 // timeout returns ctx bounded by the step's timeout.
