@@ -32,7 +32,9 @@ func TestRemoteStartStop(t *testing.T) {
 				t.Fatalf("RequestStart: %+v %v", resp, err)
 			}
 		}
-		waitFor(t, "transaction", func() bool { return s.Snapshot().EVSEs[0].TransactionID != "" })
+		waitFor(t, "transaction", func() bool {
+			return s.Snapshot().EVSEs[0].TransactionID != "" && c.count("StartTransaction")+c.count("TransactionEvent") > 0
+		})
 		snap := s.Snapshot()
 		if !snap.EVSEs[0].Plugged {
 			t.Error("remote start did not plug the EV in")
