@@ -156,9 +156,16 @@ func (s *Station) online(needBoot bool) {
 		if err != nil {
 			s.log.Debug("boot after reconnection failed", "station", s.cfg.Identity, "err", err)
 		}
-		return // an Accepted boot replays the queue itself
+		return // an Accepted boot replays the queue and reports every status
 	}
 	s.replay()
+	// Statuses that changed while offline are reported once the queued
+	// transaction messages are in.
+	ctx, cancel := bg()
+	defer cancel()
+	if err := s.sendAllStatus(ctx, false); err != nil {
+		s.log.Debug("status after reconnection failed", "station", s.cfg.Identity, "err", err)
+	}
 }
 
 // DropConnection loses the connection on purpose and stays offline for
