@@ -182,12 +182,16 @@ func runSim(cmd *cobra.Command, f *simFlags, stdout, stderr io.Writer) error {
 func runOne(ctx context.Context, f *simFlags, cfg sim.Config, sc *scenario.Scenario, stdout, stderr io.Writer) error {
 	// Every call on stderr, the steps' outcomes on stdout: the station's own
 	// heartbeats and status notifications show up without cluttering results.
-	cfg.Observer = &traceObserver{w: stderr}
+	trace := &traceObserver{w: stderr}
+	cfg.Observer = trace
 	s, err := sim.New(cfg)
 	if err != nil {
 		return usageErr("sim: %v", err)
 	}
-	defer s.Close()
+	defer func() {
+		s.Close()
+		trace.stop() // the close is reported asynchronously; stderr is ours no more
+	}()
 	r := &scenario.Runner{Station: s, Rand: rand.New(rand.NewPCG(f.seed, 0))}
 	if !f.json {
 		r.Out = stdout
@@ -293,13 +297,23 @@ func isTerminal(w io.Writer) bool {
 // traceObserver prints every call a single station makes and every
 // connection change.
 type traceObserver struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu      sync.Mutex
+	w       io.Writer
+	stopped bool
+}
+
+func (t *traceObserver) stop() {
+	t.mu.Lock()
+	t.stopped = true
+	t.mu.Unlock()
 }
 
 func (t *traceObserver) CallDone(action string, latency time.Duration, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
 	ts := time.Now().Format("15:04:05.000")
 	if err != nil {
 		fmt.Fprintf(t.w, "%s  %s: %v (%v)\n", ts, action, err, latency.Round(time.Microsecond))
@@ -311,6 +325,9 @@ func (t *traceObserver) CallDone(action string, latency time.Duration, err error
 func (t *traceObserver) StateChanged(identity string, connected bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
 	state := "disconnected"
 	if connected {
 		state = "connected"

@@ -224,6 +224,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Connected = stats.Connected()
 	rep.PeakConnected = max(peak.Load(), rep.Connected)
 	end := proc()
+	stats.stopping.Store(true)
 	stopRun()
 	<-progDone
 	if o.Progress != nil {

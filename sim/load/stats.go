@@ -23,6 +23,9 @@ type Stats struct {
 	errs    atomic.Pointer[map[string]*atomic.Int64]
 	mu      sync.Mutex // serializes the copy-on-write of actions and errs
 
+	// stopping is set when the run ends: calls cut short by the shutdown
+	// are not the server's fault and are not counted.
+	stopping    atomic.Bool
 	calls       atomic.Int64 // finished calls, answered or not
 	failed      atomic.Int64 // calls and steps that failed, and connect failures
 	connected   atomic.Int64 // open connections now
@@ -47,8 +50,12 @@ func NewStats() *Stats {
 
 // CallDone records one CALL the station made: its latency counts when the
 // server answered (a CALLERROR is an answer too); err, if any, is counted by
-// kind (see ErrorKind).
+// kind (see ErrorKind). Calls that the end of the run cuts short are left
+// out.
 func (s *Stats) CallDone(action string, latency time.Duration, err error) {
+	if err != nil && (s.stopping.Load() || errors.Is(err, context.Canceled)) {
+		return
+	}
 	a := s.action(action)
 	a.calls.Add(1)
 	s.calls.Add(1)
