@@ -211,7 +211,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.IDTokens = []string{"SIMTAG01"}
 	}
 	if c.Speed < 0 {
-		errs = append(errs, errors.New("Speed must not be negative"))
+		errs = append(errs, errors.New("speed must not be negative"))
 	} else if c.Speed == 0 {
 		c.Speed = 1
 	}
@@ -233,7 +233,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.RebootDelay = time.Second
 	}
 	if c.Dialer != nil && len(c.Dialer.Versions) > 0 && c.Dialer.Versions[0] != c.Version {
-		errs = append(errs, fmt.Errorf("Dialer offers %s first but the station speaks %s", c.Dialer.Versions[0], c.Version))
+		errs = append(errs, fmt.Errorf("the Dialer offers %s first but the station speaks %s", c.Dialer.Versions[0], c.Version))
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("sim: invalid config for station %q: %w", c.Identity, errors.Join(errs...))

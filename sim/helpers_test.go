@@ -236,15 +236,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// actions lists the recorded actions in order, for failure messages.
-func actions(rs []record) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.Action
-	}
-	return out
-}
-
 // bothVersions runs f as a subtest per simulated version.
 func bothVersions(t *testing.T, f func(t *testing.T, v ocpp.Version)) {
 	for _, v := range []ocpp.Version{ocpp.V16, ocpp.V201} {
