@@ -228,6 +228,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	stopRun()
 	<-progDone
 	if o.Progress != nil {
+		// The last line shows the fleet as it was, not as it shuts down.
+		prog.ticks = prog.every - 1
+		prog.lastConnected = rep.Connected
 		prog.tick(time.Now(), int(started.Load()))
 		prog.done()
 	}

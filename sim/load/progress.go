@@ -18,6 +18,9 @@ type progress struct {
 	lastHist *HistSnapshot
 	lastN    int64
 	lastT    time.Time
+	// lastConnected, when set, replaces the live count (the final line,
+	// printed while the stations are already closing).
+	lastConnected int64
 }
 
 // line formats the status since the last call: connected/target, calls/s,
@@ -32,19 +35,19 @@ func (p *progress) line(now time.Time, started int) string {
 	}
 	p.lastHist, p.lastN, p.lastT = h, n, now
 	return fmt.Sprintf("%s  connected %d/%d (started %d)  calls/s %.0f  errors %d  p99 %s",
-		now.Sub(p.stats.start).Truncate(time.Second), p.stats.Connected(), p.target, started, rate,
+		now.Sub(p.stats.start).Truncate(time.Second), p.connected(), p.target, started, rate,
 		p.stats.Failed(), fmtMS(ms(recent.Quantile(0.99))))
 }
 
 // tick is called once a second.
 func (p *progress) tick(now time.Time, started int) {
-	l := p.line(now, started)
 	p.ticks++
 	switch {
 	case p.live:
-		fmt.Fprintf(p.w, "\r\033[K%s", l)
+		fmt.Fprintf(p.w, "\r\033[K%s", p.line(now, started))
 	case p.ticks%p.every == 0:
-		fmt.Fprintln(p.w, l)
+		// Rates and p99 cover the time since the last line printed.
+		fmt.Fprintln(p.w, p.line(now, started))
 	}
 }
 
@@ -53,4 +56,11 @@ func (p *progress) done() {
 	if p.live && p.ticks > 0 {
 		fmt.Fprintln(p.w)
 	}
+}
+
+func (p *progress) connected() int64 {
+	if p.lastConnected > 0 {
+		return p.lastConnected
+	}
+	return p.stats.Connected()
 }
