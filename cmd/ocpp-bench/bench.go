@@ -21,6 +21,7 @@ type config struct {
 	Servers     []string      `json:"servers"`
 	Protocol    string        `json:"protocol"`
 	Ping        time.Duration `json:"ping_interval_ns"` // both servers; negative: off
+	WaitQuiet   time.Duration `json:"wait_quiet_ns"`
 	Runs        int           `json:"runs"`
 	MemProfile  string        `json:"-"`
 	CPUProfile  string        `json:"-"`
@@ -51,6 +52,7 @@ type serverResult struct {
 	Open            open       `json:"open_loop"`
 	Lost            int64      `json:"connections_lost"` // dropped by the server during the phases
 	Unmatched       int64      `json:"unmatched_frames"` // answers to no call of ours
+	ReleaseSeconds  float64    `json:"release_s"`        // until the server let go of every closed station
 	Problems        []string   `json:"problems,omitempty"`
 	Go              *goRuntime `json:"go_runtime,omitempty"` // openev only
 }
@@ -91,6 +93,8 @@ type goRuntime struct {
 	Idle      goMem  `json:"idle"`
 	IdleGC    goMem  `json:"idle_after_gc"` // after a forced full GC, once RSSIdle was read
 	RSSIdleGC uint64 `json:"rss_idle_after_gc_bytes"`
+	Closed    gcLoad `json:"closed_loop"` // allocation and GC during the closed loop
+	Open      gcLoad `json:"open_loop"`   // and during the fixed-rate phase
 }
 
 // run measures every server of cfg once, one after the other.
@@ -140,10 +144,61 @@ func measure(ctx context.Context, cfg config, name string, p *progress) (*server
 	}
 	b.res.Lost, b.res.Unmatched = b.g.lost.Load(), b.g.unmatched.Load()
 	b.noteErr("load", b.g.firstErr.get())
+	b.checkRelease(ctx)
 	return b.res, nil
 }
 
+// releaseTimeout is how long the server may take to let go of the stations
+// once they have closed their sockets.
+const releaseTimeout = 10 * time.Second
+
+// checkRelease closes the stations and checks that the server lets go of
+// them: its connection count (and, for openev, its goroutines) back to the
+// start. Anything left over is a leak, reported as a problem.
+func (b *bench) checkRelease(ctx context.Context) {
+	b.g.closeAll()
+	start := time.Now()
+	deadline := start.Add(releaseTimeout)
+	for {
+		n, err := b.t.Connected(ctx)
+		if err != nil {
+			b.noteErr("release", err)
+			return
+		}
+		goroutines := 0
+		if b.oe != nil {
+			m, err := b.oe.goMem(false)
+			if err != nil {
+				b.noteErr("release", err)
+				return
+			}
+			goroutines = m.Goroutines - b.res.Go.Baseline.Goroutines
+		}
+		if n == 0 && goroutines <= 0 {
+			b.res.ReleaseSeconds = time.Since(start).Seconds()
+			return
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			b.res.Problems = append(b.res.Problems, fmt.Sprintf(
+				"release: %s after the stations closed, the server still counts %d connections and %d goroutines more than at the start",
+				releaseTimeout, n, goroutines))
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (b *bench) sample() (procSample, error) { return readProc(b.t.PID()) }
+
+// gcStats reads openev's GC counters; zeros for other servers or when the
+// server is gone (the phase's errors say more then).
+func (b *bench) gcStats() gcStats {
+	if b.oe == nil {
+		return gcStats{}
+	}
+	g, _ := b.oe.gcStats()
+	return g
+}
 
 // connect reads the baseline memory, then connects and boots the stations.
 func (b *bench) connect(ctx context.Context) error {
@@ -223,6 +278,7 @@ func (b *bench) idle(ctx context.Context) error {
 // closedLoop drives -concurrency stations back to back: throughput and CPU
 // per round trip.
 func (b *bench) closedLoop(ctx context.Context) error {
+	b.waitQuiet(ctx)
 	g := b.g
 	warm := g.closedLoop(b.cfg.Concurrency)
 	sleepUntil(ctx, time.Now().Add(b.cfg.Warmup))
@@ -230,12 +286,12 @@ func (b *bench) closedLoop(ctx context.Context) error {
 	if err := b.profileCPU(b.cfg.CPUProfile); err != nil {
 		return err
 	}
-	c0, w0 := g.completed.Load(), sampleWindow(b.t.PID())
+	c0, w0, gc0 := g.completed.Load(), sampleWindow(b.t.PID()), b.gcStats()
 	stop := every(time.Second, func() {
 		b.p.status("%s: closed loop, %d stations: %.0f round trips/s", b.name, b.cfg.Concurrency, float64(g.completed.Load()-c0)/time.Since(w0.server.At).Seconds())
 	})
 	sleepUntil(ctx, w0.server.At.Add(b.cfg.Duration))
-	c1, w1 := g.completed.Load(), sampleWindow(b.t.PID())
+	c1, w1, gc1 := g.completed.Load(), sampleWindow(b.t.PID()), b.gcStats()
 	stop()
 	g.stopClosedLoop(meas)
 	if err := b.profileCPU(""); err != nil {
@@ -256,7 +312,11 @@ func (b *bench) closedLoop(ctx context.Context) error {
 		Timeouts:         meas.unanswered() + warm.unanswered(),
 		Latency:          meas.rec.summary(),
 	}
+	if b.res.Go != nil {
+		b.res.Go.Closed = gcBetween(gc0, gc1, rts)
+	}
 	b.noteErr("closed loop", meas.errSample.get())
+	b.warnNoise("closed loop", b.res.Closed.OtherCPUPercent)
 	b.p.done("%s: closed loop: %.0f round trips/s, server CPU %.1f ms per 1000", b.name, b.res.Closed.PerSecond, b.res.Closed.ServerCPUPer1000)
 	return nil
 }
@@ -277,12 +337,16 @@ func (b *bench) profileCPU(path string) error {
 
 // openLoop sends -rate calls per second over all stations: latency.
 func (b *bench) openLoop(ctx context.Context) error {
-	w0 := sampleWindow(b.t.PID())
+	b.waitQuiet(ctx)
+	w0, gc0 := sampleWindow(b.t.PID()), b.gcStats()
 	ph, sending := b.g.openLoop(ctx, b.cfg.Rate, b.cfg.Duration, func(ph *phase, elapsed time.Duration) {
 		b.p.status("%s: fixed rate: %.0f calls/s sent, %d answered", b.name, float64(ph.sent.Load())/elapsed.Seconds(), ph.answered.Load())
 	})
-	use := w0.until(sampleWindow(b.t.PID()))
+	use, gc1 := w0.until(sampleWindow(b.t.PID())), b.gcStats()
 	drain(ctx, drainTimeout, ph)
+	if b.res.Go != nil {
+		b.res.Go.Open = gcBetween(gc0, gc1, ph.answered.Load())
+	}
 	b.res.Open = open{
 		Rate:             b.cfg.Rate,
 		Seconds:          sending.Seconds(),
@@ -296,8 +360,38 @@ func (b *bench) openLoop(ctx context.Context) error {
 		Latency:          ph.rec.summary(),
 	}
 	b.noteErr("fixed rate", ph.errSample.get())
+	b.warnNoise("fixed rate", b.res.Open.OtherCPUPercent)
 	b.p.done("%s: fixed rate %.0f/s: p50 %.2f ms, p99 %.2f ms", b.name, b.cfg.Rate, b.res.Open.Latency.P50, b.res.Open.Latency.P99)
 	return nil
+}
+
+// noisyCPU is the CPU use of other processes (percent of one core) above
+// which a phase's figures are flagged as disturbed.
+const noisyCPU = 10
+
+// waitQuiet waits, at most -wait-quiet, until the rest of the machine (all
+// but the server and the load generator) has used less than noisyCPU over a
+// second: on a shared machine, someone's build would otherwise skew the
+// next phase's figures.
+func (b *bench) waitQuiet(ctx context.Context) {
+	deadline := time.Now().Add(b.cfg.WaitQuiet)
+	for ctx.Err() == nil {
+		w0 := sampleWindow(b.t.PID())
+		sleepUntil(ctx, time.Now().Add(time.Second))
+		other := w0.until(sampleWindow(b.t.PID())).percent(useOther)
+		if other < noisyCPU || time.Now().After(deadline) {
+			return
+		}
+		b.p.status("%s: waiting for other processes to quiet down (they use %.0f%% of a core)", b.name, other)
+	}
+}
+
+func (b *bench) warnNoise(phase string, otherCPU float64) {
+	if otherCPU > noisyCPU {
+		msg := fmt.Sprintf("%s: other processes used %.0f%% of a core meanwhile; its figures may be disturbed", phase, otherCPU)
+		b.res.Problems = append(b.res.Problems, msg)
+		b.p.done("%s: warning: %s", b.name, msg)
+	}
 }
 
 func (b *bench) noteErr(where string, err error) {

@@ -95,6 +95,7 @@ func parseFlags(args []string) (config, output, error) {
 	fs.StringVar(&servers, "servers", openevName+","+peerName, "servers to measure, in order: "+openevName+", "+peerName)
 	fs.StringVar(&cfg.Protocol, "protocol", "ocpp2.0.1", "websocket subprotocol the stations offer: ocpp1.6, ocpp2.0.1 or ocpp2.1")
 	fs.DurationVar(&cfg.Ping, "ping", 30*time.Second, "websocket ping interval of both servers (30 s is both libraries' default); negative turns pings off")
+	fs.DurationVar(&cfg.WaitQuiet, "wait-quiet", 30*time.Second, "before each load phase, wait up to this long for other processes to use less than 10% of a core")
 	fs.IntVar(&cfg.Runs, "runs", 1, "how many times to measure every server; the report shows medians and, in -markdown, every run")
 	fs.BoolVar(&out.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&out.markdown, "markdown", false, "print the report as a markdown section for docs/benchmarks.md")

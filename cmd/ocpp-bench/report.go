@@ -53,6 +53,16 @@ func goField(f func(g *goRuntime) float64) func(*serverResult) (float64, bool) {
 	}
 }
 
+// goLoad is a figure of openev's Go runtime during a load phase.
+func goLoad(f func(g *goRuntime) float64) func(*serverResult) (float64, bool) {
+	return func(r *serverResult) (float64, bool) {
+		if r.Go == nil {
+			return 0, false
+		}
+		return f(r.Go), true
+	}
+}
+
 func delta(a, b uint64) float64 { return float64(b) - float64(a) }
 
 var metrics = []metric{
@@ -84,6 +94,8 @@ var metrics = []metric{
 	{key: "open_timeouts", label: "timeouts (no answer within 5 s of the end)", unit: count, get: field(func(r *serverResult) float64 { return float64(r.Open.Timeouts) })},
 	{key: "connections_lost", label: "connections lost during the load", unit: count, get: field(func(r *serverResult) float64 { return float64(r.Lost) })},
 
+	{key: "release_s", label: "time to release all stations after they closed", unit: seconds, get: field(func(r *serverResult) float64 { return r.ReleaseSeconds })},
+
 	{key: "go_heap_per_station", label: "heap in use (HeapInuse)", unit: bytesUnit, section: "openev Go runtime per station, idle",
 		get: goField(func(g *goRuntime) float64 { return delta(g.Baseline.HeapInuse, g.Idle.HeapInuse) })},
 	{key: "go_stack_per_station", label: "goroutine stacks (StackInuse)", unit: bytesUnit, get: goField(func(g *goRuntime) float64 { return delta(g.Baseline.StackInuse, g.Idle.StackInuse) })},
@@ -96,6 +108,12 @@ var metrics = []metric{
 		}
 		return delta(r.RSSBaseline, r.Go.RSSIdleGC) / float64(r.Connected), true
 	}},
+	{key: "go_closed_alloc", label: "allocated per round trip, closed loop", unit: bytesUnit, section: "openev Go runtime under load",
+		get: goLoad(func(g *goRuntime) float64 { return g.Closed.AllocPerRT })},
+	{key: "go_closed_mallocs", label: "allocations per round trip, closed loop", unit: count, get: goLoad(func(g *goRuntime) float64 { return g.Closed.MallocsPerRT })},
+	{key: "go_closed_gcs", label: "GC cycles, closed loop", unit: count, get: goLoad(func(g *goRuntime) float64 { return float64(g.Closed.Cycles) })},
+	{key: "go_open_gcs", label: "GC cycles, fixed rate", unit: count, get: goLoad(func(g *goRuntime) float64 { return float64(g.Open.Cycles) })},
+	{key: "go_open_pause_max", label: "longest GC stop-the-world pause, fixed rate", unit: millis, get: goLoad(func(g *goRuntime) float64 { return g.Open.PauseMax })},
 }
 
 // Goals from the issue.
@@ -128,6 +146,7 @@ type environment struct {
 	Kernel  string `json:"kernel"`
 	Memory  string `json:"memory"`
 	Go      string `json:"go"`
+	OpenEV  string `json:"openev_commit"`
 	Node    string `json:"node"`
 	OcppRPC string `json:"ocpp_rpc"`
 	FileMax uint64 `json:"open_files_limit"`
@@ -226,7 +245,7 @@ func (r *report) writeTable(w io.Writer) {
 	if len(r.Runs) > 1 {
 		fmt.Fprintf(w, "; medians of %d runs", len(r.Runs))
 	}
-	fmt.Fprintf(w, "\n%s; Go %s, node %s, ocpp-rpc %s\n\n", r.Env.machine(), r.Env.Go, r.Env.Node, r.Env.OcppRPC)
+	fmt.Fprintf(w, "\n%s; openev %s, Go %s, node %s, ocpp-rpc %s\n\n", r.Env.machine(), r.Env.OpenEV, r.Env.Go, r.Env.Node, r.Env.OcppRPC)
 
 	header := []string{""}
 	header = append(header, cfg.Servers...)
@@ -343,7 +362,7 @@ func (r *report) writeMarkdown(w io.Writer) {
 	cfg, env := r.Config, r.Env
 	fmt.Fprintf(w, "## %s: %d stations, %s\n\n", env.Date, cfg.Stations, cfg.Protocol)
 	fmt.Fprintf(w, "- Machine: %s\n", env.machine())
-	fmt.Fprintf(w, "- Go %s, node %s, ocpp-rpc %s; open files limit %d\n", env.Go, env.Node, env.OcppRPC, env.FileMax)
+	fmt.Fprintf(w, "- openev %s; Go %s, node %s, ocpp-rpc %s; open files limit %d\n", env.OpenEV, env.Go, env.Node, env.OcppRPC, env.FileMax)
 	fmt.Fprintf(w, "- Command: `%s`\n", env.Command)
 	fmt.Fprintf(w, "- Phases: connect with ramp %s (one BootNotification each), idle %s, closed loop on %d stations for %s after %s warm-up, fixed rate %.0f calls/s round-robin over all stations for %s\n\n",
 		rampText(cfg.Ramp), cfg.Idle, cfg.Concurrency, cfg.Duration, cfg.Warmup, cfg.Rate, cfg.Duration)
@@ -502,6 +521,7 @@ func readEnvironment(fileMax uint64) environment {
 		Kernel:  "unknown",
 		Memory:  "unknown",
 		Go:      runtime.Version(),
+		OpenEV:  openevCommit(),
 		Node:    "not found",
 		OcppRPC: "not found",
 		FileMax: fileMax,
@@ -528,13 +548,41 @@ func readEnvironment(fileMax uint64) environment {
 	return e
 }
 
+// sourceCommit names the openev commit measured, when the build says so
+// (-ldflags "-X main.sourceCommit=abc1234", for a build outside the
+// repository); otherwise git is asked.
+var sourceCommit string
+
+// openevCommit is the commit of the ocpp package measured, with a warning
+// when the working tree has changes there.
+func openevCommit() string {
+	if sourceCommit != "" {
+		return sourceCommit
+	}
+	out, err := exec.Command("git", "-C", repoRoot(), "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	commit := strings.TrimSpace(string(out))
+	status, _ := exec.Command("git", "-C", repoRoot(), "status", "--porcelain", "--", "ocpp", "go.mod", "go.sum").Output()
+	if len(strings.TrimSpace(string(status))) > 0 {
+		commit += " + uncommitted changes in ocpp/"
+	}
+	return commit
+}
+
+// repoRoot is the repository this source file is in.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
 // nodeModules is interop/node/node_modules, found as interop/peer finds it.
 func nodeModules() string {
 	if dir := os.Getenv(peer.NodeDirEnv); dir != "" {
 		return filepath.Join(dir, "node_modules")
 	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "interop", "node", "node_modules")
+	return filepath.Join(repoRoot(), "interop", "node", "node_modules")
 }
 
 // shellJoin quotes args for a shell where needed.

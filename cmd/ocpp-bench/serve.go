@@ -38,6 +38,7 @@ const pingEnv = "OCPP_BENCH_PING"
 //	conns            -> {"conns":N}                   stations the server holds
 //	memstats         -> goMem                         Go runtime memory, no GC
 //	memstats-gc      -> goMem                         the same after a full GC
+//	gcstats          -> gcStats                       allocation and GC counters
 //	heapprofile PATH -> {"ok":true}                   writes a pprof heap profile
 //	cpuprofile PATH  -> {"ok":true}                   starts a pprof CPU profile
 //	cpuprofile-stop  -> {"ok":true}                   ends it
@@ -77,6 +78,8 @@ func serveOpenEV() error {
 		case "memstats-gc":
 			debug.FreeOSMemory() // a full GC, then everything free goes back to the OS
 			reply = readGoMem()
+		case "gcstats":
+			reply = readGCStats()
 		case "heapprofile":
 			reply = map[string]any{"ok": true}
 			if err := writeHeapProfile(arg); err != nil {
@@ -158,6 +161,45 @@ func readGoMem() goMem {
 		RuntimeMeta: m.MSpanInuse + m.MCacheInuse + m.GCSys + m.OtherSys + m.BuckHashSys,
 		Sys:         m.Sys, Goroutines: runtime.NumGoroutine(), NumGC: m.NumGC,
 	}
+}
+
+// gcStats are the runtime's allocation and GC counters, read at both ends
+// of a load phase.
+type gcStats struct {
+	TotalAlloc uint64      `json:"total_alloc"` // bytes allocated so far
+	Mallocs    uint64      `json:"mallocs"`     // objects allocated so far
+	NumGC      uint32      `json:"num_gc"`
+	PauseTotal uint64      `json:"pause_total_ns"`
+	Pauses     [256]uint64 `json:"pause_ns"` // stop-the-world pauses of the last 256 cycles, by NumGC%256
+}
+
+func readGCStats() gcStats {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return gcStats{TotalAlloc: m.TotalAlloc, Mallocs: m.Mallocs, NumGC: m.NumGC, PauseTotal: m.PauseTotalNs, Pauses: m.PauseNs}
+}
+
+// gcLoad is what the server's runtime did during a load phase.
+type gcLoad struct {
+	AllocPerRT   float64 `json:"alloc_bytes_per_round_trip"`
+	MallocsPerRT float64 `json:"mallocs_per_round_trip"`
+	Cycles       uint32  `json:"gc_cycles"`
+	PauseTotal   float64 `json:"gc_pause_total_ms"`
+	PauseMax     float64 `json:"gc_pause_max_ms"` // longest stop-the-world pause of a cycle
+}
+
+// gcBetween summarises the counters a and b taken around rts round trips.
+func gcBetween(a, b gcStats, rts int64) gcLoad {
+	l := gcLoad{Cycles: b.NumGC - a.NumGC, PauseTotal: float64(b.PauseTotal-a.PauseTotal) / 1e6}
+	if rts > 0 {
+		l.AllocPerRT = float64(b.TotalAlloc-a.TotalAlloc) / float64(rts)
+		l.MallocsPerRT = float64(b.Mallocs-a.Mallocs) / float64(rts)
+	}
+	// Pauses holds the last 256 cycles; older ones of the window are gone.
+	for n := b.NumGC; n > a.NumGC && b.NumGC-n < 256; n-- {
+		l.PauseMax = max(l.PauseMax, float64(b.Pauses[(n+255)%256])/1e6)
+	}
+	return l
 }
 
 func writeHeapProfile(path string) error {

@@ -146,6 +146,13 @@ func (s *openevServer) goMem(gc bool) (goMem, error) {
 	return m, err
 }
 
+// gcStats reads the server's allocation and GC counters.
+func (s *openevServer) gcStats() (gcStats, error) {
+	var g gcStats
+	err := s.command("gcstats", &g)
+	return g, err
+}
+
 // heapProfile makes the server write a pprof heap profile to path.
 func (s *openevServer) heapProfile(path string) error {
 	var ok struct{}
