@@ -25,6 +25,9 @@ func (s *Station) Connect(ctx context.Context) error {
 	case s.conn != nil:
 		s.mu.Unlock()
 		return fmt.Errorf("sim: station %s is already connected", s.cfg.Identity)
+	case s.started:
+		s.mu.Unlock()
+		return fmt.Errorf("sim: station %s is already reconnecting in the background", s.cfg.Identity)
 	}
 	s.mu.Unlock()
 	c, err := s.dial(ctx)
