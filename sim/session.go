@@ -55,34 +55,29 @@ func (s *Station) Plug(ctx context.Context, evseID int) error {
 	return s.sendStatus(ctx, e, false)
 }
 
-// Unplug disconnects the EV. A running transaction is stopped first with
-// reason EVDisconnected (unless StopTransactionOnEVSideDisconnect is false).
+// Unplug disconnects the EV. A running transaction is stopped with reason
+// EVDisconnected (unless StopTransactionOnEVSideDisconnect is false, when it
+// stays open without energy flowing).
 func (s *Station) Unplug(ctx context.Context, evseID int) error {
 	s.mu.Lock()
 	e, err := s.evseAt(evseID)
-	if err != nil {
+	if err != nil || !e.plugged {
 		s.mu.Unlock()
 		return err
 	}
-	stop := e.tx != nil && s.settings.stopOnUnplug
-	s.mu.Unlock()
-	if stop {
-		if err := s.StopTransaction(ctx, evseID, "EVDisconnected"); err != nil {
-			return err
-		}
-	}
-	s.mu.Lock()
-	if !e.plugged {
-		s.mu.Unlock()
-		return nil
-	}
+	// The cable is out before the transaction ends, so that the stop
+	// reports the EV gone (2.0.1 chargingState Idle, 1.6 no Finishing).
+	s.advance(e, time.Now())
 	e.plugged = false
 	e.finishing = false
-	if e.tx != nil {
-		s.advance(e, time.Now())
-		e.meter.charging = false // the session stays open but no energy flows
+	stop := e.tx != nil && s.settings.stopOnUnplug
+	if e.tx != nil && !stop {
+		e.meter.charging = false
 	}
 	s.mu.Unlock()
+	if stop {
+		return s.StopTransaction(ctx, evseID, "EVDisconnected")
+	}
 	return s.sendStatus(ctx, e, false)
 }
 

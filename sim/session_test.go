@@ -234,3 +234,46 @@ func TestChargingSession201(t *testing.T) {
 		t.Errorf("final energy %v", last)
 	}
 }
+
+// TestUnplugDuringTransaction: pulling the cable ends the transaction with
+// EVDisconnected (2.0.1: triggerReason EVDeparted, chargingState Idle; 1.6:
+// straight to Available).
+func TestUnplugDuringTransaction(t *testing.T) {
+	bothVersions(t, func(t *testing.T, v ocpp.Version) {
+		c := newCSMS(t)
+		s := c.station(t, fastSession(v), true)
+		ctx := testCtx(t)
+		if _, err := s.StartTransaction(ctx, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+		c.reset()
+		if err := s.Unplug(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		if v == ocpp.V16 {
+			calls := c.all("")
+			var got []string
+			for _, r := range calls {
+				switch m := r.Msg.(type) {
+				case *v16.StopTransactionRequest:
+					got = append(got, "Stop:"+string(m.Reason))
+				case *v16.StatusNotificationRequest:
+					got = append(got, "Status:"+string(m.Status))
+				}
+			}
+			if len(got) != 2 || got[0] != "Stop:EVDisconnected" || got[1] != "Status:Available" {
+				t.Errorf("after unplugging: %v", got)
+			}
+			return
+		}
+		evs := c.all("TransactionEvent")
+		end := evs[len(evs)-1].Msg.(*v201.TransactionEventRequest)
+		if end.EventType != v201.TransactionEventEnumEnded || end.TriggerReason != v201.TriggerReasonEnumEVDeparted ||
+			end.TransactionInfo.StoppedReason != v201.ReasonEnumEVDisconnected || end.TransactionInfo.ChargingState != v201.ChargingStateEnumIdle {
+			t.Errorf("ended: %+v %+v", end, end.TransactionInfo)
+		}
+		if st := c.all("StatusNotification"); len(st) != 1 || st[0].Msg.(*v201.StatusNotificationRequest).ConnectorStatus != v201.ConnectorStatusEnumAvailable {
+			t.Errorf("status after unplugging: %v", st)
+		}
+	})
+}
