@@ -3,7 +3,6 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -39,7 +38,8 @@ type Config struct {
 	Measurands []string
 	// EV is the car that gets plugged in; default 11 kW, 60 kWh, 20 % SoC.
 	EV EVConfig
-	// IDTokens are presented when a scenario names none; default ["SIMTAG01"].
+	// IDTokens are presented, in turn, when a scenario names none; default
+	// ["SIMTAG01"].
 	IDTokens []string
 	// Speed is the simulated-time factor of the meter and charging curve
 	// (1 = real time, 60 = a minute of charging per second). Default 1.
@@ -135,7 +135,7 @@ var knownMeasurands = []string{MeasurandEnergy, MeasurandPower, MeasurandPowerOf
 
 // discard is shared by every station without a logger, so that such a
 // station allocates no logger of its own.
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+var discard = slog.New(slog.DiscardHandler)
 
 // withDefaults validates c and fills in the defaults.
 func (c Config) withDefaults() (Config, error) {

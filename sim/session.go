@@ -94,7 +94,7 @@ func (s *Station) Authorize(ctx context.Context, idToken string) (string, error)
 }
 
 // StartTransaction starts charging on EVSE evse (plugging the EV in first if
-// needed) for idToken (default the first of Config.IDTokens). 1.6 sends
+// needed) for idToken (default: the next of Config.IDTokens in turn). 1.6 sends
 // StartTransaction and returns the server's transactionId; 2.0.1 sends
 // TransactionEvent Started and returns our UUID. Meter values then flow at
 // the meter interval. Offline, the message is queued; a 1.6 transaction then
@@ -106,10 +106,11 @@ func (s *Station) StartTransaction(ctx context.Context, evseID int, idToken stri
 }
 
 func (s *Station) startTx(ctx context.Context, evseID int, idToken, trigger string, remoteStartID *int) (string, error) {
-	if idToken == "" {
-		idToken = s.cfg.IDTokens[0]
-	}
 	s.mu.Lock()
+	if idToken == "" {
+		idToken = s.cfg.IDTokens[s.nextToken%len(s.cfg.IDTokens)]
+		s.nextToken++
+	}
 	e, err := s.evseAt(evseID)
 	if err == nil {
 		switch {

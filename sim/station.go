@@ -60,6 +60,7 @@ type Station struct {
 	pendReset string // a reset scheduled until the transactions end
 
 	nextLocalTx int // provisional ids of 1.6 transactions started offline
+	nextToken   int // the next of Config.IDTokens to present
 }
 
 // New validates cfg and returns a station that is not yet connected.
