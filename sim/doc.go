@@ -65,9 +65,13 @@
 // MeterValueSampleInterval (SampledDataCtrlr.TxUpdatedInterval),
 // MeterValuesSampledData (SampledDataCtrlr.TxUpdatedMeasurands),
 // AuthorizeRemoteTxRequests (AuthCtrlr.AuthorizeRemoteStart) and
-// StopTransactionOnEVSideDisconnect (TxCtrlr.StopTxOnEVSideDisconnect) take
-// effect; the others are stored and reported. Aligned (clock) meter data
-// is stored but not sent.
+// StopTransactionOnEVSideDisconnect (TxCtrlr.StopTxOnEVSideDisconnect),
+// ClockAlignedDataInterval (AlignedDataCtrlr.Interval) and
+// MeterValuesAlignedData (AlignedDataCtrlr.Measurands) take effect; the
+// others are stored and reported. Clock-aligned readings (Sample.Clock) go
+// out on the clock: within a transaction as 1.6 MeterValues with its
+// transactionId or a 2.0.1 TransactionEvent (MeterValueClock), otherwise as
+// MeterValues.
 //
 // # Offline behaviour
 //

@@ -3,6 +3,8 @@ package sim
 import (
 	"math"
 	"time"
+
+	"github.com/openev/openev/ocpp"
 )
 
 // Electrical constants of the simulated supply: three phases at 230 V, so
@@ -120,6 +122,23 @@ func (s *Station) sample(e *evse, now time.Time) Sample {
 	return sm
 }
 
+// reading is a sample on its way into a message: its reading context
+// (Sample.Periodic, Sample.Clock, Trigger, Transaction.Begin/End) and
+// measurands (nil = the sampled-data measurands).
+type reading struct {
+	sm         Sample
+	context    string
+	measurands []string
+}
+
+// measurandsOf returns the measurands a reading reports. s.mu must be held.
+func (s *Station) measurandsOf(r reading) []string {
+	if r.measurands != nil {
+		return r.measurands
+	}
+	return s.settings.measurands
+}
+
 // sampledValue is one measurand's reading, in a version-neutral form.
 type sampledValue struct {
 	measurand string
@@ -165,3 +184,49 @@ func readings(sm Sample, measurands []string, wrongUnits bool) []sampledValue {
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
+// restartAlignedLocked schedules the next clock-aligned reading at the next
+// multiple of the aligned interval (e.g. every quarter hour on the quarter),
+// or stops them when the interval is 0. s.mu must be held.
+func (s *Station) restartAlignedLocked() {
+	stopTimer(s.alignTimer)
+	s.alignTimer = nil
+	if d := s.settings.aligned; d > 0 && !s.closed {
+		now := time.Now()
+		s.alignTimer = time.AfterFunc(now.Truncate(d).Add(d).Sub(now), s.alignedTick)
+	}
+}
+
+// alignedTick sends the clock-aligned readings of every EVSE: within a
+// transaction as transaction messages (1.6 MeterValues with transactionId,
+// 2.0.1 TransactionEvent Updated MeterValueClock), otherwise as MeterValues
+// when online.
+func (s *Station) alignedTick() {
+	ctx, cancel := bg()
+	defer cancel()
+	for _, e := range s.evses {
+		s.txMu.Lock()
+		s.mu.Lock()
+		tx := e.tx
+		r := reading{sm: s.sample(e, time.Now()), context: "Sample.Clock", measurands: s.settings.alignedData}
+		online := s.conn != nil
+		s.mu.Unlock()
+		var err error
+		switch {
+		case tx == nil && !online:
+		case s.cfg.Version == ocpp.V16:
+			err = s.meter16(ctx, e, tx, r)
+		case tx != nil:
+			err = s.event201(ctx, e, tx, "Updated", "MeterValueClock", r, "", false)
+		default:
+			err = s.meterValues201(ctx, e, r)
+		}
+		s.txMu.Unlock()
+		if err != nil {
+			s.log.Debug("clock-aligned meter value failed", "station", s.cfg.Identity, "err", err)
+		}
+	}
+	s.mu.Lock()
+	s.restartAlignedLocked()
+	s.mu.Unlock()
+}

@@ -130,11 +130,11 @@ func (s *Station) trigger(msg string, evseID int) {
 			s.mu.Unlock()
 			switch {
 			case s.cfg.Version == ocpp.V16:
-				err = s.meter16(ctx, e, tx, sm, "Trigger")
+				err = s.meter16(ctx, e, tx, reading{sm: sm, context: "Trigger"})
 			case msg == "MeterValues":
-				err = s.meterValues201(ctx, e, sm)
+				err = s.meterValues201(ctx, e, reading{sm: sm, context: "Trigger"})
 			case tx != nil:
-				err = s.event201(ctx, e, tx, "Updated", "Trigger", sm, "Trigger", "", false)
+				err = s.event201(ctx, e, tx, "Updated", "Trigger", reading{sm: sm, context: "Trigger"}, "", false)
 			}
 			s.txMu.Unlock()
 		}

@@ -353,3 +353,44 @@ func TestOtherRequests(t *testing.T) {
 		}
 	})
 }
+
+// TestClockAlignedData: setting the aligned-data interval makes the station
+// send Sample.Clock readings on the clock (1.6 MeterValues outside a
+// transaction, 2.0.1 TransactionEvent MeterValueClock within one).
+func TestClockAlignedData(t *testing.T) {
+	bothVersions(t, func(t *testing.T, v ocpp.Version) {
+		c := newCSMS(t)
+		s := c.station(t, Config{Version: v, Speed: 60}, true)
+		conn := c.conn(t, "CS1")
+		ctx := testCtx(t)
+		if v == ocpp.V16 {
+			resp, err := ocpp.Call(ctx, conn, &v16.ChangeConfigurationRequest{Key: "ClockAlignedDataInterval", Value: "1"})
+			if err != nil || resp.Status != v16.ConfigurationStatusAccepted {
+				t.Fatalf("ChangeConfiguration: %+v %v", resp, err)
+			}
+			waitFor(t, "clock-aligned meter values", func() bool { return c.count("MeterValues") >= 1 })
+			mv := c.all("MeterValues")[0].Msg.(*v16.MeterValuesRequest)
+			if mv.TransactionID != nil || mv.MeterValue[0].SampledValue[0].Context != v16.ReadingContextSampleClock ||
+				mv.MeterValue[0].Timestamp.Nanosecond() > int(100*time.Millisecond) {
+				t.Errorf("aligned meter value: %+v", mv)
+			}
+			return
+		}
+		if _, err := s.StartTransaction(ctx, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+		set := v201.SetVariableData{Component: v201.Component{Name: "AlignedDataCtrlr"}, Variable: v201.Variable{Name: "Interval"}, AttributeValue: "1"}
+		resp, err := ocpp.Call(ctx, conn, &v201.SetVariablesRequest{SetVariableData: []v201.SetVariableData{set}})
+		if err != nil || resp.SetVariableResult[0].AttributeStatus != v201.SetVariableStatusEnumAccepted {
+			t.Fatalf("SetVariables: %+v %v", resp, err)
+		}
+		waitFor(t, "clock-aligned transaction event", func() bool {
+			for _, r := range c.all("TransactionEvent") {
+				if r.Msg.(*v201.TransactionEventRequest).TriggerReason == v201.TriggerReasonEnumMeterValueClock {
+					return true
+				}
+			}
+			return false
+		})
+	})
+}

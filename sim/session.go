@@ -278,13 +278,13 @@ func (s *Station) meterTick(e *evse, tx *transaction) {
 	defer cancel()
 	var err error
 	if s.cfg.Version == ocpp.V16 {
-		err = s.meter16(ctx, e, tx, sm, "Sample.Periodic")
+		err = s.meter16(ctx, e, tx, reading{sm: sm, context: "Sample.Periodic"})
 	} else {
 		trigger := "MeterValuePeriodic"
 		if changed {
 			trigger = "ChargingStateChanged"
 		}
-		err = s.event201(ctx, e, tx, "Updated", trigger, sm, "Sample.Periodic", "", changed)
+		err = s.event201(ctx, e, tx, "Updated", trigger, reading{sm: sm, context: "Sample.Periodic"}, "", changed)
 	}
 	s.txMu.Unlock()
 	if err != nil {

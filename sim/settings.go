@@ -18,6 +18,8 @@ type settings struct {
 	measurands      []string
 	authorizeRemote bool
 	stopOnUnplug    bool
+	aligned         time.Duration // clock-aligned meter values; 0 = off
+	alignedData     []string
 	extra           map[string]string
 }
 
@@ -27,6 +29,7 @@ func newSettings(cfg Config) settings {
 		meterInterval: cfg.MeterInterval,
 		measurands:    cfg.Measurands,
 		stopOnUnplug:  true,
+		alignedData:   []string{MeasurandEnergy},
 	}
 }
 
@@ -65,8 +68,16 @@ var settingTable = []setting{
 		get: func(s *Station) string { return strings.Join(s.settings.measurands, ",") },
 		set: func(s *Station, v string) bool { s.settings.measurands = splitCSL(v); return false }},
 	{key: "StopTxnSampledData", comp: "SampledDataCtrlr", name: "TxEndedMeasurands", kind: kindMeasurands, def: MeasurandEnergy},
-	{key: "MeterValuesAlignedData", comp: "AlignedDataCtrlr", name: "Measurands", kind: kindMeasurands, def: MeasurandEnergy},
-	{key: "ClockAlignedDataInterval", comp: "AlignedDataCtrlr", name: "Interval", kind: kindInt, def: "0"},
+	{key: "MeterValuesAlignedData", comp: "AlignedDataCtrlr", name: "Measurands", kind: kindMeasurands,
+		get: func(s *Station) string { return strings.Join(s.settings.alignedData, ",") },
+		set: func(s *Station, v string) bool { s.settings.alignedData = splitCSL(v); return false }},
+	{key: "ClockAlignedDataInterval", comp: "AlignedDataCtrlr", name: "Interval", kind: kindInt,
+		get: func(s *Station) string { return secs(s.settings.aligned) },
+		set: func(s *Station, v string) bool {
+			s.settings.aligned = atoiSecs(v)
+			s.restartAlignedLocked()
+			return false
+		}},
 	{key: "AuthorizeRemoteTxRequests", comp: "AuthCtrlr", name: "AuthorizeRemoteStart", kind: kindBool,
 		get: func(s *Station) string { return strconv.FormatBool(s.settings.authorizeRemote) },
 		set: func(s *Station, v string) bool { s.settings.authorizeRemote = v == "true"; return false }},

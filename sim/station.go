@@ -50,6 +50,7 @@ type Station struct {
 	hbInterval time.Duration // heartbeat interval (server's or configured)
 	hbTimer    *time.Timer
 	bootTimer  *time.Timer
+	alignTimer *time.Timer // clock-aligned meter values (nil while off)
 
 	settings settings
 	evses    []*evse
@@ -147,6 +148,7 @@ func (s *Station) Close() error {
 	stopTimer(s.reconnect)
 	stopTimer(s.hbTimer)
 	stopTimer(s.bootTimer)
+	stopTimer(s.alignTimer)
 	for _, e := range s.evses {
 		if e.tx != nil {
 			stopTimer(e.tx.timer)

@@ -107,11 +107,15 @@ func (s *Station) meterValue16(sm Sample, measurands []string, readingCtx string
 	return mv
 }
 
-// meter16 sends (or queues) MeterValues of a transaction.
-func (s *Station) meter16(ctx context.Context, e *evse, tx *transaction, sm Sample, readingCtx string) error {
+// meter16 sends MeterValues; those of a transaction (tx != nil) are queued
+// while offline.
+func (s *Station) meter16(ctx context.Context, e *evse, tx *transaction, r reading) error {
 	s.mu.Lock()
-	mv := s.meterValue16(sm, s.settings.measurands, readingCtx)
+	mv := s.meterValue16(r.sm, s.measurandsOf(r), r.context)
 	s.mu.Unlock()
+	if len(mv.SampledValue) == 0 {
+		return nil // no measurands configured: nothing to report
+	}
 	send := func(ctx context.Context, c *ocpp.Conn) error {
 		req := &v16.MeterValuesRequest{ConnectorID: e.id, MeterValue: []v16.MeterValue{mv}}
 		s.mu.Lock()

@@ -81,7 +81,7 @@ func (s *Station) meterValue201(sm Sample, measurands []string, readingCtx strin
 // token's status ("" when queued or not given).
 func (s *Station) start201(ctx context.Context, e *evse, tx *transaction, sm Sample, trigger string) (string, error) {
 	var auth string
-	err := s.sendEvent201(ctx, e, tx, "Started", trigger, sm, "Transaction.Begin", "", true, func(r *v201.TransactionEventResponse) {
+	err := s.sendEvent201(ctx, e, tx, "Started", trigger, reading{sm: sm, context: "Transaction.Begin"}, "", true, func(r *v201.TransactionEventResponse) {
 		if r.IDTokenInfo != nil {
 			auth = string(r.IDTokenInfo.Status)
 		}
@@ -90,16 +90,16 @@ func (s *Station) start201(ctx context.Context, e *evse, tx *transaction, sm Sam
 }
 
 // event201 sends (or queues) a TransactionEvent Updated.
-func (s *Station) event201(ctx context.Context, e *evse, tx *transaction, eventType, trigger string, sm Sample, readingCtx, stoppedReason string, withState bool) error {
-	return s.sendEvent201(ctx, e, tx, eventType, trigger, sm, readingCtx, stoppedReason, withState, nil)
+func (s *Station) event201(ctx context.Context, e *evse, tx *transaction, eventType, trigger string, r reading, stoppedReason string, withState bool) error {
+	return s.sendEvent201(ctx, e, tx, eventType, trigger, r, stoppedReason, withState, nil)
 }
 
 // sendEvent201 builds a TransactionEvent with the transaction's next seqNo
 // and sends or queues it (offline=true when queued for being offline).
 // The caller holds s.txMu, so seqNos reach the server in order.
-func (s *Station) sendEvent201(ctx context.Context, e *evse, tx *transaction, eventType, trigger string, sm Sample, readingCtx, stoppedReason string, withState bool, onResp func(*v201.TransactionEventResponse)) error {
+func (s *Station) sendEvent201(ctx context.Context, e *evse, tx *transaction, eventType, trigger string, r reading, stoppedReason string, withState bool, onResp func(*v201.TransactionEventResponse)) error {
 	s.mu.Lock()
-	measurands := s.settings.measurands
+	measurands := s.measurandsOf(r)
 	if eventType == "Ended" {
 		measurands = []string{MeasurandEnergy}
 	}
@@ -112,7 +112,9 @@ func (s *Station) sendEvent201(ctx context.Context, e *evse, tx *transaction, ev
 			TransactionID: tx.id,
 			StoppedReason: v201.ReasonEnum(stoppedReason),
 		},
-		MeterValue: []v201.MeterValue{s.meterValue201(sm, measurands, readingCtx)},
+	}
+	if mv := s.meterValue201(r.sm, measurands, r.context); len(mv.SampledValue) > 0 {
+		req.MeterValue = []v201.MeterValue{mv}
 	}
 	tx.seq++
 	if withState {
@@ -183,16 +185,20 @@ func stopTrigger(reason string) string {
 func (s *Station) stop201(ctx context.Context, e *evse, tx *transaction, sm Sample, reason string) error {
 	if reason == "EVDisconnected" {
 		// The cable came out: 2.0.1 calls that EVDeparted when it ends the session.
-		return s.event201(ctx, e, tx, "Ended", "EVDeparted", sm, "Transaction.End", reason, true)
+		return s.event201(ctx, e, tx, "Ended", "EVDeparted", reading{sm: sm, context: "Transaction.End"}, reason, true)
 	}
-	return s.event201(ctx, e, tx, "Ended", stopTrigger(reason), sm, "Transaction.End", reason, true)
+	return s.event201(ctx, e, tx, "Ended", stopTrigger(reason), reading{sm: sm, context: "Transaction.End"}, reason, true)
 }
 
-// meterValues201 sends a MeterValues outside the transaction flow (TriggerMessage).
-func (s *Station) meterValues201(ctx context.Context, e *evse, sm Sample) error {
+// meterValues201 sends a MeterValues outside the transaction flow
+// (TriggerMessage, clock-aligned readings without a transaction).
+func (s *Station) meterValues201(ctx context.Context, e *evse, r reading) error {
 	s.mu.Lock()
-	mv := s.meterValue201(sm, s.settings.measurands, "Trigger")
+	mv := s.meterValue201(r.sm, s.measurandsOf(r), r.context)
 	s.mu.Unlock()
+	if len(mv.SampledValue) == 0 {
+		return nil
+	}
 	return s.call(ctx, &v201.MeterValuesRequest{EvseID: e.id, MeterValue: []v201.MeterValue{mv}}, &v201.MeterValuesResponse{})
 }
 
