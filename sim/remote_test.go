@@ -394,3 +394,63 @@ func TestClockAlignedData(t *testing.T) {
 		})
 	})
 }
+
+// TestScheduledWhileCharging: ChangeAvailability Inoperative and a 2.0.1
+// OnIdle Reset wait for the running transaction: answered Scheduled, carried
+// out when it ends.
+func TestScheduledWhileCharging(t *testing.T) {
+	c := newCSMS(t)
+	s := c.station(t, fastSession(ocpp.V201), true)
+	conn := c.conn(t, "CS1")
+	ctx := testCtx(t)
+	if _, err := s.StartTransaction(ctx, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	one := v201.EVSE{ID: 1}
+	ca, err := ocpp.Call(ctx, conn, &v201.ChangeAvailabilityRequest{Evse: &one, OperationalStatus: v201.OperationalStatusEnumInoperative})
+	if err != nil || ca.Status != v201.ChangeAvailabilityStatusEnumScheduled {
+		t.Fatalf("ChangeAvailability while charging: %+v %v", ca, err)
+	}
+	rs, err := ocpp.Call(ctx, conn, &v201.ResetRequest{Type: v201.ResetEnumOnIdle})
+	if err != nil || rs.Status != v201.ResetStatusEnumScheduled {
+		t.Fatalf("Reset OnIdle while charging: %+v %v", rs, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if c.count("BootNotification") != 1 || !s.Snapshot().EVSEs[0].Available {
+		t.Fatal("acted before the transaction ended")
+	}
+	if err := s.StopTransaction(ctx, 1, "Local"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "reboot after the transaction", func() bool { return c.count("BootNotification") == 2 })
+	waitFor(t, "Unavailable after reboot", func() bool {
+		st := c.all("StatusNotification")
+		return len(st) > 0 && st[len(st)-1].Msg.(*v201.StatusNotificationRequest).ConnectorStatus == v201.ConnectorStatusEnumUnavailable
+	})
+}
+
+// TestTriggerMeterValues: a triggered MeterValues carries the Trigger
+// context (1.6 with the transactionId of the running transaction).
+func TestTriggerMeterValues(t *testing.T) {
+	c := newCSMS(t)
+	s := c.station(t, Config{Version: ocpp.V16, Speed: 60}, true)
+	ctx := testCtx(t)
+	if _, err := s.StartTransaction(ctx, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	resp, err := ocpp.Call(ctx, c.conn(t, "CS1"), &v16.TriggerMessageRequest{RequestedMessage: v16.MessageTriggerMeterValues, ConnectorID: &one})
+	if err != nil || resp.Status != v16.TriggerMessageStatusAccepted {
+		t.Fatalf("TriggerMessage: %+v %v", resp, err)
+	}
+	waitFor(t, "triggered meter values", func() bool { return c.count("MeterValues") == 1 })
+	mv := c.all("MeterValues")[0].Msg.(*v16.MeterValuesRequest)
+	if mv.TransactionID == nil || *mv.TransactionID != 101 || mv.MeterValue[0].SampledValue[0].Context != v16.ReadingContextTrigger {
+		t.Errorf("triggered meter values: %+v", mv)
+	}
+	two := 2
+	resp, err = ocpp.Call(ctx, c.conn(t, "CS1"), &v16.TriggerMessageRequest{RequestedMessage: v16.MessageTriggerMeterValues, ConnectorID: &two})
+	if err != nil || resp.Status != v16.TriggerMessageStatusRejected {
+		t.Errorf("TriggerMessage for a connector that does not exist: %+v %v", resp, err)
+	}
+}
