@@ -82,7 +82,7 @@ func (h *Histogram) Mean() time.Duration {
 // Snapshot copies the bucket counts, so that several percentiles can be read
 // from one consistent-enough view while recording goes on.
 func (h *Histogram) Snapshot() *HistSnapshot {
-	s := &HistSnapshot{max: h.maxUS.Load()}
+	s := &HistSnapshot{max: h.maxUS.Load(), sum: h.sumUS.Load()}
 	for i := range h.counts {
 		c := h.counts[i].Load()
 		s.counts[i] = c
@@ -95,7 +95,8 @@ func (h *Histogram) Snapshot() *HistSnapshot {
 type HistSnapshot struct {
 	counts [numBuckets]uint64
 	total  uint64
-	max    uint64
+	sum    uint64 // microseconds
+	max    uint64 // microseconds; of a difference, the upper edge of its top bucket
 }
 
 // Sub returns s minus an earlier snapshot: the durations recorded between
@@ -106,9 +107,17 @@ func (s *HistSnapshot) Sub(earlier *HistSnapshot) *HistSnapshot {
 		*d = *s
 		return d
 	}
+	top := -1
 	for i := range s.counts {
 		d.counts[i] = s.counts[i] - earlier.counts[i]
 		d.total += d.counts[i]
+		if d.counts[i] > 0 {
+			top = i
+		}
+	}
+	d.sum = s.sum - earlier.sum
+	if top >= 0 {
+		d.max = min(bucketHigh(top), s.max)
 	}
 	return d
 }
@@ -119,8 +128,20 @@ func (s *HistSnapshot) Add(o *HistSnapshot) {
 		s.counts[i] += o.counts[i]
 	}
 	s.total += o.total
+	s.sum += o.sum
 	s.max = max(s.max, o.max)
 }
+
+// Mean is the average duration in the snapshot.
+func (s *HistSnapshot) Mean() time.Duration {
+	if s.total == 0 {
+		return 0
+	}
+	return time.Duration(s.sum/s.total) * time.Microsecond
+}
+
+// Max is the largest duration in the snapshot.
+func (s *HistSnapshot) Max() time.Duration { return time.Duration(s.max) * time.Microsecond }
 
 // Count is the number of durations in the snapshot.
 func (s *HistSnapshot) Count() uint64 { return s.total }

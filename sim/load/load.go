@@ -203,6 +203,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		wg.Wait()
 		close(allDone)
 	}()
+	// The steady phase starts when every station is connected.
+	steadyFrom := make(chan *actionsSnapshot, 1)
+	go func() {
+		for stats.Connected() < int64(o.Stations) {
+			if sleepUntil(runCtx, time.Now().Add(20*time.Millisecond)) != nil {
+				return
+			}
+		}
+		steadyFrom <- stats.snapshot()
+	}()
 	select {
 	case <-fleetUp:
 		if o.Duration > 0 {
@@ -224,6 +234,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Connected = stats.Connected()
 	rep.PeakConnected = max(peak.Load(), rep.Connected)
 	end := proc()
+	steadyTo := stats.snapshot()
 	stats.stopping.Store(true)
 	stopRun()
 	<-progDone
@@ -242,6 +253,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.ConnectFailures = rep.Errors["connect"]
 	rep.Reconnections = max(stats.connects.Load()-int64(rep.Started)+rep.ConnectFailures, 0)
 	rep.Failures = failures
+	select {
+	case from := <-steadyFrom:
+		if from.at.Before(steadyTo.at) {
+			rep.Steady = phase(from, steadyTo)
+		}
+	default:
+	}
 	rep.Sim = SimCost{RSSBytes: end.RSS, CPUS: (end.CPU - base.CPU).Seconds()}
 	if elapsed > 0 {
 		rep.Sim.CPUPercent = 100 * (end.CPU - base.CPU).Seconds() / elapsed.Seconds()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +75,10 @@ steps:
 	}
 	if hb.Calls < 200 || hb.Calls > 600 || hb.P99MS <= 0 || hb.P50MS > hb.P99MS || hb.P99MS > hb.MaxMS {
 		t.Errorf("heartbeats at --rate 300: %+v", hb)
+	}
+	if st := rep.Steady; st == nil || st.Calls == 0 || st.All.P99MS <= 0 || !slices.ContainsFunc(st.Actions,
+		func(a load.ActionReport) bool { return a.Action == "Heartbeat" && a.Calls > 0 }) {
+		t.Errorf("steady phase %+v", rep.Steady)
 	}
 	if rep.Sim.RSSBytes == 0 || rep.Sim.CPUS <= 0 {
 		t.Errorf("sim cost %+v", rep.Sim)

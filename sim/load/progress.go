@@ -30,7 +30,10 @@ func (p *progress) line(now time.Time, started int) string {
 	recent := h.Sub(p.lastHist)
 	n := p.stats.Calls()
 	rate := 0.0
-	if dt := now.Sub(p.lastT).Seconds(); dt > 0 && !p.lastT.IsZero() {
+	if p.lastT.IsZero() {
+		p.lastT = p.stats.start
+	}
+	if dt := now.Sub(p.lastT).Seconds(); dt > 0 {
 		rate = float64(n-p.lastN) / dt
 	}
 	p.lastHist, p.lastN, p.lastT = h, n, now

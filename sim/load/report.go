@@ -39,6 +39,10 @@ type Report struct {
 	// Actions has one row per action; All covers every answered call.
 	Actions []ActionReport `json:"actions"`
 	All     ActionReport   `json:"all"`
+	// Steady covers the run from the moment every station was connected to
+	// the end: latency without the ramp's connection storm. Absent when the
+	// fleet never was fully connected.
+	Steady *Phase `json:"steady,omitempty"`
 	// Failures are the first scenario failures, each prefixed by the
 	// station identity.
 	Failures []string `json:"failures,omitempty"`
@@ -46,6 +50,42 @@ type Report struct {
 	Sim SimCost `json:"sim"`
 	// OK is true when every expectation held and no call failed.
 	OK bool `json:"ok"`
+}
+
+// Phase is the calls of part of a run.
+type Phase struct {
+	DurationS float64        `json:"duration_s"`
+	Calls     int64          `json:"calls"`
+	CallsPerS float64        `json:"calls_per_s"`
+	Actions   []ActionReport `json:"actions"`
+	All       ActionReport   `json:"all"`
+}
+
+// phase returns what happened between two snapshots.
+func phase(from, to *actionsSnapshot) *Phase {
+	p := &Phase{DurationS: to.at.Sub(from.at).Seconds(), Calls: to.calls - from.calls}
+	if p.DurationS > 0 {
+		p.CallsPerS = float64(p.Calls) / p.DurationS
+	}
+	all := &HistSnapshot{}
+	var failed int64
+	for _, name := range slices.Sorted(maps.Keys(to.acts)) {
+		a := to.acts[name]
+		b := from.acts[name] // zero when the action first showed up later
+		h := a.hist.Sub(b.hist)
+		all.Add(h)
+		failed += a.failed - b.failed
+		p.Actions = append(p.Actions, snapReport(name, a.calls-b.calls, a.failed-b.failed, h))
+	}
+	if len(to.acts) > 0 {
+		p.All = snapReport("all", p.Calls, failed, all)
+	}
+	return p
+}
+
+func snapReport(name string, calls, errs int64, s *HistSnapshot) ActionReport {
+	return ActionReport{Action: name, Calls: calls, Errors: errs, MeanMS: ms(s.Mean()),
+		P50MS: ms(s.Quantile(0.5)), P90MS: ms(s.Quantile(0.9)), P99MS: ms(s.Quantile(0.99)), MaxMS: ms(s.Max())}
 }
 
 // ActionReport is the latency (of answered calls) and outcome of one action.
@@ -119,6 +159,19 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmtMS(a.MeanMS), fmtMS(a.P50MS), fmtMS(a.P90MS), fmtMS(a.P99MS), fmtMS(a.MaxMS))
 	}
 	tw.Flush()
+	if st := r.Steady; st != nil && st.Calls > 0 {
+		fmt.Fprintf(&b, "\nsteady state (all %d connected), last %.1fs: calls %d (%.1f/s)\n", r.Stations, st.DurationS, st.Calls, st.CallsPerS)
+		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "action\tcalls\terrors\tmean\tp50\tp90\tp99\tmax\t")
+		for _, a := range append(slices.Clone(st.Actions), st.All) {
+			if a.Calls == 0 {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n", a.Action, a.Calls, a.Errors,
+				fmtMS(a.MeanMS), fmtMS(a.P50MS), fmtMS(a.P90MS), fmtMS(a.P99MS), fmtMS(a.MaxMS))
+		}
+		tw.Flush()
+	}
 	if len(r.Errors) > 0 {
 		b.WriteString("\nerrors by kind:\n")
 		for _, k := range slices.Sorted(maps.Keys(r.Errors)) {

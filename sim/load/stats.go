@@ -169,3 +169,23 @@ func ErrorKind(err error) string {
 	}
 	return "other"
 }
+
+// actionsSnapshot is every action's histogram and counts at one moment.
+type actionsSnapshot struct {
+	at    time.Time
+	calls int64
+	acts  map[string]actionSnap
+}
+
+type actionSnap struct {
+	hist          *HistSnapshot
+	calls, failed int64
+}
+
+func (s *Stats) snapshot() *actionsSnapshot {
+	out := &actionsSnapshot{at: time.Now(), calls: s.calls.Load(), acts: map[string]actionSnap{}}
+	for name, a := range *s.actions.Load() {
+		out.acts[name] = actionSnap{hist: a.hist.Snapshot(), calls: a.calls.Load(), failed: a.failed.Load()}
+	}
+	return out
+}

@@ -53,6 +53,9 @@ func (sc *Scenario) ApplyTo(cfg sim.Config) sim.Config {
 	if len(f.Quirks) > 0 {
 		cfg.Faults.Quirks = f.Quirks
 	}
+	if f.SkipValidation {
+		cfg.Faults.SkipValidation = true
+	}
 	return cfg
 }
 

@@ -222,7 +222,7 @@ func (p *parser) station(n *yaml.Node) (StationSpec, error) {
 
 func (p *parser) faults(n *yaml.Node) (FaultSpec, error) {
 	var fs FaultSpec
-	f, err := p.fields(n, "faults", "response_delay", "no_response", "quirks")
+	f, err := p.fields(n, "faults", "response_delay", "no_response", "quirks", "skip_validation")
 	if err != nil {
 		return fs, err
 	}
@@ -244,6 +244,11 @@ func (p *parser) faults(n *yaml.Node) (FaultSpec, error) {
 	}
 	if fs.Quirks, err = p.strs(f["quirks"], "faults.quirks"); err != nil {
 		return fs, err
+	}
+	if x := f["skip_validation"]; x != nil {
+		if err := x.Decode(&fs.SkipValidation); err != nil || x.Kind != yaml.ScalarNode {
+			return fs, p.errf(x, "faults.skip_validation must be true or false, not %s", describe(x))
+		}
 	}
 	return fs, nil
 }

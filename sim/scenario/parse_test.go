@@ -23,6 +23,7 @@ faults:
   response_delay: {Reset: 5s}
   no_response: [GetVariables]
   quirks: [lowercase-enums]
+  skip_validation: true
 steps:
   - connect
   - boot: {expect: {status: Accepted}}
@@ -57,7 +58,7 @@ steps:
 	if sc.Name != "full" || sc.Station.EVSEs != 2 || sc.Station.MeterInterval != 10*time.Second || sc.Station.EV.StartSoC != 20 {
 		t.Errorf("station = %+v", sc.Station)
 	}
-	if sc.Faults.ResponseDelay["Reset"] != 5*time.Second || sc.Faults.NoResponse[0] != "GetVariables" {
+	if sc.Faults.ResponseDelay["Reset"] != 5*time.Second || sc.Faults.NoResponse[0] != "GetVariables" || !sc.Faults.SkipValidation {
 		t.Errorf("faults = %+v", sc.Faults)
 	}
 	if len(sc.Steps) != 18 {

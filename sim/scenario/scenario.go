@@ -57,6 +57,9 @@ type FaultSpec struct {
 	NoResponse []string
 	// Quirks names vendor quirks the station imitates (see docs/simulator.md).
 	Quirks []string
+	// SkipValidation turns the station's own schema check off, so that call
+	// steps can send schema-invalid payloads on purpose.
+	SkipValidation bool
 }
 
 // Kind is the type of a step.
