@@ -54,7 +54,7 @@ type serverResult struct {
 	Unmatched       int64      `json:"unmatched_frames"` // answers to no call of ours
 	ReleaseSeconds  float64    `json:"release_s"`        // until the server let go of every closed station
 	Problems        []string   `json:"problems,omitempty"`
-	Go              *goRuntime `json:"go_runtime,omitempty"` // openev only
+	Go              *goRuntime `json:"go_runtime,omitempty"` // Go servers only
 }
 
 // closed is the closed-loop throughput phase.
@@ -86,7 +86,7 @@ type open struct {
 	Latency          latency `json:"latency"`
 }
 
-// goRuntime is the openev server's Go runtime memory at the start and at the
+// goRuntime is a Go server's runtime memory at the start and at the
 // idle point, to show where the memory per station goes.
 type goRuntime struct {
 	Baseline  goMem  `json:"baseline"`
@@ -115,7 +115,7 @@ type bench struct {
 	cfg  config
 	name string
 	t    target
-	oe   *openevServer // t, when it is openev
+	gs   *goServer // t, when it is a Go server (openev or bare)
 	g    *loadGen
 	p    *progress
 	res  *serverResult
@@ -131,7 +131,7 @@ func measure(ctx context.Context, cfg config, name string, p *progress) (*server
 	defer t.Close()
 	b := &bench{cfg: cfg, name: name, t: t, g: newLoadGen(t.URL, cfg.Protocol), p: p,
 		res: &serverResult{Server: name, Stations: cfg.Stations}}
-	b.oe, _ = t.(*openevServer)
+	b.gs, _ = t.(*goServer)
 	defer b.g.closeAll() // before t.Close: deferred calls run last-in first-out
 
 	for _, phase := range []func(context.Context) error{b.connect, b.idle, b.closedLoop, b.openLoop} {
@@ -166,8 +166,8 @@ func (b *bench) checkRelease(ctx context.Context) {
 			return
 		}
 		goroutines := 0
-		if b.oe != nil {
-			m, err := b.oe.goMem(false)
+		if b.gs != nil {
+			m, err := b.gs.goMem(false)
 			if err != nil {
 				b.noteErr("release", err)
 				return
@@ -190,13 +190,13 @@ func (b *bench) checkRelease(ctx context.Context) {
 
 func (b *bench) sample() (procSample, error) { return readProc(b.t.PID()) }
 
-// gcStats reads openev's GC counters; zeros for other servers or when the
+// gcStats reads a Go server's GC counters; zeros for ocpp-rpc or when the
 // server is gone (the phase's errors say more then).
 func (b *bench) gcStats() gcStats {
-	if b.oe == nil {
+	if b.gs == nil {
 		return gcStats{}
 	}
-	g, _ := b.oe.gcStats()
+	g, _ := b.gs.gcStats()
 	return g
 }
 
@@ -208,9 +208,9 @@ func (b *bench) connect(ctx context.Context) error {
 		return err
 	}
 	b.res.RSSBaseline = base.RSS
-	if b.oe != nil {
+	if b.gs != nil {
 		b.res.Go = &goRuntime{}
-		if b.res.Go.Baseline, err = b.oe.goMem(false); err != nil {
+		if b.res.Go.Baseline, err = b.gs.goMem(false); err != nil {
 			return err
 		}
 	}
@@ -251,12 +251,12 @@ func (b *bench) idle(ctx context.Context) error {
 	if res.ServerConnected != res.Connected {
 		res.Problems = append(res.Problems, fmt.Sprintf("idle: the server counts %d stations, the load generator %d", res.ServerConnected, res.Connected))
 	}
-	if b.oe != nil {
+	if b.gs != nil {
 		// Only now that RSSIdle is read: the forced GC must not flatter it.
-		if res.Go.Idle, err = b.oe.goMem(false); err != nil {
+		if res.Go.Idle, err = b.gs.goMem(false); err != nil {
 			return err
 		}
-		if res.Go.IdleGC, err = b.oe.goMem(true); err != nil {
+		if res.Go.IdleGC, err = b.gs.goMem(true); err != nil {
 			return err
 		}
 		s, err := b.sample()
@@ -264,8 +264,8 @@ func (b *bench) idle(ctx context.Context) error {
 			return err
 		}
 		res.Go.RSSIdleGC = s.RSS
-		if b.cfg.MemProfile != "" {
-			if err := b.oe.heapProfile(b.cfg.MemProfile); err != nil {
+		if b.cfg.MemProfile != "" && b.name == openevName {
+			if err := b.gs.heapProfile(b.cfg.MemProfile); err != nil {
 				return err
 			}
 			b.p.done("%s: heap profile of the idle server written to %s", b.name, b.cfg.MemProfile)
@@ -323,10 +323,10 @@ func (b *bench) closedLoop(ctx context.Context) error {
 
 // profileCPU starts (path != "") or stops a CPU profile of the openev server.
 func (b *bench) profileCPU(path string) error {
-	if b.oe == nil || b.cfg.CPUProfile == "" {
+	if b.name != openevName || b.cfg.CPUProfile == "" {
 		return nil
 	}
-	if err := b.oe.cpuProfile(path); err != nil {
+	if err := b.gs.cpuProfile(path); err != nil {
 		return err
 	}
 	if path == "" {

@@ -6,10 +6,16 @@
 //	go run ./cmd/ocpp-bench                        # 10 000 stations, both servers
 //	go run ./cmd/ocpp-bench -runs 3 -markdown      # a section for docs/benchmarks.md
 //	go run ./cmd/ocpp-bench -servers openev -stations 1000 -idle 2s -duration 3s
+//	go run ./cmd/ocpp-bench -servers bare,openev   # openev beside its floor
 //
-// Each server runs in a process of its own (openev: this program re-executed
-// in a hidden server mode), so that its resident memory and CPU time, read
-// from /proc, are its own. This process is the load generator. For each
+// A third server, bare, is the floor: gorilla websocket configured as
+// ocpp.Server configures it, answering every CALL with a canned CALLRESULT,
+// without the ocpp package. openev's figures above bare's are the cost of
+// the OCPP layer; bare's are the websocket stack's and the machine's.
+//
+// Each server runs in a process of its own (openev and bare: this program
+// re-executed in a hidden server mode), so that its resident memory and CPU
+// time, read from /proc, are its own. This process is the load generator. For each
 // server, one after the other:
 //
 //  1. the server's RSS after it started (baseline);
@@ -46,8 +52,8 @@ import (
 )
 
 func main() {
-	if os.Getenv(serveEnv) != "" {
-		if err := serveOpenEV(); err != nil {
+	if name := os.Getenv(serveEnv); name != "" {
+		if err := serve(name); err != nil {
 			fmt.Fprintln(os.Stderr, "ocpp-bench server:", err)
 			os.Exit(1)
 		}
@@ -92,7 +98,7 @@ func parseFlags(args []string) (config, output, error) {
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "closed-loop load before the measured closed loop (lets node's JIT warm up)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 200, "stations sending back to back in the closed loop")
 	fs.Float64Var(&cfg.Rate, "rate", goalRate, "calls per second in the fixed-rate phase")
-	fs.StringVar(&servers, "servers", openevName+","+peerName, "servers to measure, in order: "+openevName+", "+peerName)
+	fs.StringVar(&servers, "servers", openevName+","+peerName, "servers to measure, in order: "+openevName+", "+peerName+", and "+bareName+" (bare gorilla websocket without OCPP: the floor)")
 	fs.StringVar(&cfg.Protocol, "protocol", "ocpp2.0.1", "websocket subprotocol the stations offer: ocpp1.6, ocpp2.0.1 or ocpp2.1")
 	fs.DurationVar(&cfg.Ping, "ping", 30*time.Second, "websocket ping interval of both servers (30 s is both libraries' default); negative turns pings off")
 	fs.DurationVar(&cfg.WaitQuiet, "wait-quiet", 30*time.Second, "before each load phase, wait up to this long for other processes to use less than 10% of a core")
@@ -102,7 +108,7 @@ func parseFlags(args []string) (config, output, error) {
 	fs.StringVar(&out.from, "report", "", "print the report saved (with -json) in this file instead of measuring, e.g. with -markdown")
 	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile of the idle openev server to this file (last run)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the openev server during the closed loop to this file (last run)")
-	fs.Func("server-env", "`KEY=VALUE` added to the openev server's environment, e.g. GOGC=200 or GODEBUG=gctrace=1 (repeatable)", func(kv string) error {
+	fs.Func("server-env", "`KEY=VALUE` added to the environment of the Go servers (openev, bare), e.g. GOGC=200 or GODEBUG=gctrace=1 (repeatable)", func(kv string) error {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return errors.New("want KEY=VALUE")
 		}
@@ -117,8 +123,8 @@ func parseFlags(args []string) (config, output, error) {
 	}
 	for _, s := range strings.Split(servers, ",") {
 		s = strings.TrimSpace(s)
-		if s != openevName && s != peerName {
-			return cfg, out, fmt.Errorf("-servers: unknown server %q (want %s and/or %s)", s, openevName, peerName)
+		if s != openevName && s != peerName && s != bareName {
+			return cfg, out, fmt.Errorf("-servers: unknown server %q (want %s, %s or %s)", s, openevName, peerName, bareName)
 		}
 		if !slices.Contains(cfg.Servers, s) {
 			cfg.Servers = append(cfg.Servers, s)

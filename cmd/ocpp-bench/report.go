@@ -43,7 +43,7 @@ func field(f func(r *serverResult) float64) func(*serverResult) (float64, bool) 
 	return func(r *serverResult) (float64, bool) { return f(r), true }
 }
 
-// goField is a figure of openev's Go runtime per connected station.
+// goField is a figure of a Go server's runtime per connected station.
 func goField(f func(g *goRuntime) float64) func(*serverResult) (float64, bool) {
 	return func(r *serverResult) (float64, bool) {
 		if r.Go == nil || r.Connected == 0 {
@@ -53,7 +53,7 @@ func goField(f func(g *goRuntime) float64) func(*serverResult) (float64, bool) {
 	}
 }
 
-// goLoad is a figure of openev's Go runtime during a load phase.
+// goLoad is a figure of a Go server's runtime during a load phase.
 func goLoad(f func(g *goRuntime) float64) func(*serverResult) (float64, bool) {
 	return func(r *serverResult) (float64, bool) {
 		if r.Go == nil {
@@ -96,7 +96,7 @@ var metrics = []metric{
 
 	{key: "release_s", label: "time to release all stations after they closed", unit: seconds, get: field(func(r *serverResult) float64 { return r.ReleaseSeconds })},
 
-	{key: "go_heap_per_station", label: "heap in use (HeapInuse)", unit: bytesUnit, section: "openev Go runtime per station, idle",
+	{key: "go_heap_per_station", label: "heap in use (HeapInuse)", unit: bytesUnit, section: "Go runtime per station, idle",
 		get: goField(func(g *goRuntime) float64 { return delta(g.Baseline.HeapInuse, g.Idle.HeapInuse) })},
 	{key: "go_stack_per_station", label: "goroutine stacks (StackInuse)", unit: bytesUnit, get: goField(func(g *goRuntime) float64 { return delta(g.Baseline.StackInuse, g.Idle.StackInuse) })},
 	{key: "go_meta_per_station", label: "runtime metadata (spans, GC, other)", unit: bytesUnit, get: goField(func(g *goRuntime) float64 { return delta(g.Baseline.RuntimeMeta, g.Idle.RuntimeMeta) })},
@@ -108,7 +108,7 @@ var metrics = []metric{
 		}
 		return delta(r.RSSBaseline, r.Go.RSSIdleGC) / float64(r.Connected), true
 	}},
-	{key: "go_closed_alloc", label: "allocated per round trip, closed loop", unit: bytesUnit, section: "openev Go runtime under load",
+	{key: "go_closed_alloc", label: "allocated per round trip, closed loop", unit: bytesUnit, section: "Go runtime under load",
 		get: goLoad(func(g *goRuntime) float64 { return g.Closed.AllocPerRT })},
 	{key: "go_closed_mallocs", label: "allocations per round trip, closed loop", unit: count, get: goLoad(func(g *goRuntime) float64 { return g.Closed.MallocsPerRT })},
 	{key: "go_closed_gcs", label: "GC cycles, closed loop", unit: count, get: goLoad(func(g *goRuntime) float64 { return float64(g.Closed.Cycles) })},

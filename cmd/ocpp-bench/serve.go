@@ -21,19 +21,18 @@ import (
 	"github.com/openev/openev/ocpp/v21"
 )
 
-// serveEnv switches the binary into the hidden server mode: the bench
-// re-executes itself with it so that the openev server has a process, and so
-// an RSS and a CPU time, of its own.
+// serveEnv switches the binary into the hidden server mode, naming the
+// server to serve (openev or bare): the bench re-executes itself with it so
+// that the server has a process, and so an RSS and a CPU time, of its own.
 const serveEnv = "OCPP_BENCH_SERVE"
 
-// pingEnv gives the server mode its ping interval (Options.PingInterval;
+// pingEnv gives the openev server its ping interval (Options.PingInterval;
 // negative: off).
 const pingEnv = "OCPP_BENCH_PING"
 
-// serveOpenEV is the hidden server mode. It serves ocpp.Server on a free
-// port of 127.0.0.1 with the library's defaults (strict validation, pings
-// every 30 s unless OCPP_BENCH_PING says otherwise) and logs discarded, prints "listening PORT" on stdout, then
-// answers one-line commands from stdin with one JSON line each:
+// serve is the hidden server mode. It serves the named server on a free port
+// of 127.0.0.1, prints "listening PORT" on stdout, then answers one-line
+// commands from stdin with one JSON line each:
 //
 //	conns            -> {"conns":N}                   stations the server holds
 //	memstats         -> goMem                         Go runtime memory, no GC
@@ -44,24 +43,31 @@ const pingEnv = "OCPP_BENCH_PING"
 //	cpuprofile-stop  -> {"ok":true}                   ends it
 //
 // It exits when stdin closes, so it never outlives the bench.
-func serveOpenEV() error {
-	opts := ocpp.Options{Logger: discardLogger()}
-	if v := os.Getenv(pingEnv); v != "" {
-		d, err := time.ParseDuration(v)
+func serve(name string) error {
+	var h http.Handler
+	var conns func() int
+	var shutdown func(context.Context) error
+	switch name {
+	case openevName:
+		srv, err := newOpenEVServer()
 		if err != nil {
-			return fmt.Errorf("%s: %w", pingEnv, err)
+			return err
 		}
-		opts.PingInterval = d
+		mux := http.NewServeMux()
+		mux.Handle("/ocpp/", srv)
+		h, conns, shutdown = mux, srv.Len, srv.Shutdown
+	case bareName:
+		b := &bareServer{}
+		h, conns, shutdown = b, b.len, func(context.Context) error { return nil }
+	default:
+		return fmt.Errorf("%s=%q: unknown server", serveEnv, name)
 	}
-	srv := &ocpp.Server{Handler: benchRouter(), Options: opts}
-	mux := http.NewServeMux()
-	mux.Handle("/ocpp/", srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	// net/http logs accept errors (EMFILE, say) to stderr, which the bench shows.
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
 	go hs.Serve(ln)
 	fmt.Printf("listening %d\n", ln.Addr().(*net.TCPAddr).Port)
 
@@ -72,7 +78,7 @@ func serveOpenEV() error {
 		var reply any
 		switch cmd {
 		case "conns":
-			reply = map[string]int{"conns": srv.Len()}
+			reply = map[string]int{"conns": conns()}
 		case "memstats":
 			reply = readGoMem()
 		case "memstats-gc":
@@ -104,8 +110,23 @@ func serveOpenEV() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	hs.Close()
-	srv.Shutdown(ctx)
+	shutdown(ctx)
 	return nil
+}
+
+// newOpenEVServer is ocpp.Server with the library's defaults (strict
+// validation, pings every 30 s unless OCPP_BENCH_PING says otherwise) and its
+// logs discarded.
+func newOpenEVServer() (*ocpp.Server, error) {
+	opts := ocpp.Options{Logger: discardLogger()}
+	if v := os.Getenv(pingEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pingEnv, err)
+		}
+		opts.PingInterval = d
+	}
+	return &ocpp.Server{Handler: benchRouter(), Options: opts}, nil
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,20 +32,23 @@ type target interface {
 const (
 	openevName = "openev"
 	peerName   = "ocpp-rpc"
+	bareName   = "bare" // the floor: bare gorilla websocket, no OCPP library (bare.go)
 )
 
 func startTarget(ctx context.Context, name string, cfg config) (target, error) {
 	switch name {
-	case openevName:
-		return startOpenEV(ctx, append(cfg.ServerEnv, pingEnv+"="+cfg.Ping.String()))
+	case openevName, bareName:
+		return startGoServer(ctx, name, append(cfg.ServerEnv, pingEnv+"="+cfg.Ping.String()))
 	case peerName:
 		return startPeer(ctx, cfg.Protocol, cfg.Ping)
 	}
-	return nil, fmt.Errorf("unknown server %q in -servers (want %s or %s)", name, openevName, peerName)
+	return nil, fmt.Errorf("unknown server %q in -servers (want %s, %s or %s)", name, openevName, peerName, bareName)
 }
 
-// openevServer is this binary re-executed in the hidden server mode (serve.go).
-type openevServer struct {
+// goServer is this binary re-executed in the hidden server mode (serve.go),
+// serving openev or the bare floor.
+type goServer struct {
+	name  string
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	out   *bufio.Scanner
@@ -54,15 +56,15 @@ type openevServer struct {
 	mu    sync.Mutex // one command at a time
 }
 
-// startOpenEV starts the server with extra environment variables env
-// (KEY=VALUE, e.g. GOGC=200) on top of this process's own.
-func startOpenEV(ctx context.Context, env []string) (*openevServer, error) {
+// startGoServer starts the named server with extra environment variables
+// env (KEY=VALUE, e.g. GOGC=200) on top of this process's own.
+func startGoServer(ctx context.Context, name string, env []string) (*goServer, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("openev server: cannot find this program to re-execute it: %w", err)
+		return nil, fmt.Errorf("%s server: cannot find this program to re-execute it: %w", name, err)
 	}
 	cmd := exec.Command(exe)
-	cmd.Env = append(append(os.Environ(), env...), serveEnv+"=1")
+	cmd.Env = append(append(os.Environ(), env...), serveEnv+"="+name)
 	cmd.Stderr = os.Stderr // net/http's accept errors, panics
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -73,19 +75,19 @@ func startOpenEV(ctx context.Context, env []string) (*openevServer, error) {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("openev server: %w", err)
+		return nil, fmt.Errorf("%s server: %w", name, err)
 	}
-	s := &openevServer{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+	s := &goServer{name: name, cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
 	started := make(chan error, 1)
 	go func() {
 		if !s.out.Scan() {
-			started <- fmt.Errorf("openev server exited before listening (%v)", s.out.Err())
+			started <- fmt.Errorf("%s server exited before listening (%v)", name, s.out.Err())
 			return
 		}
 		port, ok := strings.CutPrefix(s.out.Text(), "listening ")
 		n, perr := strconv.Atoi(port)
 		if !ok || perr != nil {
-			started <- fmt.Errorf("openev server: unexpected first line %q", s.out.Text())
+			started <- fmt.Errorf("%s server: unexpected first line %q", name, s.out.Text())
 			return
 		}
 		s.port = n
@@ -96,7 +98,7 @@ func startOpenEV(ctx context.Context, env []string) (*openevServer, error) {
 	case <-ctx.Done():
 		err = ctx.Err()
 	case <-time.After(30 * time.Second):
-		err = errors.New("openev server did not listen within 30 s")
+		err = fmt.Errorf("%s server did not listen within 30 s", name)
 	}
 	if err != nil {
 		s.Close()
@@ -105,38 +107,38 @@ func startOpenEV(ctx context.Context, env []string) (*openevServer, error) {
 	return s, nil
 }
 
-func (s *openevServer) URL(identity string) string {
+func (s *goServer) URL(identity string) string {
 	return "ws://127.0.0.1:" + strconv.Itoa(s.port) + "/ocpp/" + identity
 }
 
-func (s *openevServer) PID() int { return s.cmd.Process.Pid }
+func (s *goServer) PID() int { return s.cmd.Process.Pid }
 
 // command sends one command line to the server process and decodes its
 // one-line JSON answer into reply.
-func (s *openevServer) command(line string, reply any) error {
+func (s *goServer) command(line string, reply any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := io.WriteString(s.stdin, line+"\n"); err != nil {
-		return fmt.Errorf("openev server: %s: %w", line, err)
+		return fmt.Errorf("%s server: %s: %w", s.name, line, err)
 	}
 	if !s.out.Scan() {
-		return fmt.Errorf("openev server: %s: no answer; the process has exited (%v)", line, s.out.Err())
+		return fmt.Errorf("%s server: %s: no answer; the process has exited (%v)", s.name, line, s.out.Err())
 	}
 	var e struct{ Error string }
 	if json.Unmarshal(s.out.Bytes(), &e) == nil && e.Error != "" {
-		return fmt.Errorf("openev server: %s: %s", line, e.Error)
+		return fmt.Errorf("%s server: %s: %s", s.name, line, e.Error)
 	}
 	return json.Unmarshal(s.out.Bytes(), reply)
 }
 
-func (s *openevServer) Connected(context.Context) (int, error) {
+func (s *goServer) Connected(context.Context) (int, error) {
 	var r struct{ Conns int }
 	err := s.command("conns", &r)
 	return r.Conns, err
 }
 
 // goMem returns the server's Go runtime memory, after a full GC if gc.
-func (s *openevServer) goMem(gc bool) (goMem, error) {
+func (s *goServer) goMem(gc bool) (goMem, error) {
 	var m goMem
 	line := "memstats"
 	if gc {
@@ -147,20 +149,20 @@ func (s *openevServer) goMem(gc bool) (goMem, error) {
 }
 
 // gcStats reads the server's allocation and GC counters.
-func (s *openevServer) gcStats() (gcStats, error) {
+func (s *goServer) gcStats() (gcStats, error) {
 	var g gcStats
 	err := s.command("gcstats", &g)
 	return g, err
 }
 
 // heapProfile makes the server write a pprof heap profile to path.
-func (s *openevServer) heapProfile(path string) error {
+func (s *goServer) heapProfile(path string) error {
 	var ok struct{}
 	return s.command("heapprofile "+path, &ok)
 }
 
 // cpuProfile starts (path != "") or stops (path == "") a CPU profile of the server.
-func (s *openevServer) cpuProfile(path string) error {
+func (s *goServer) cpuProfile(path string) error {
 	var ok struct{}
 	if path == "" {
 		return s.command("cpuprofile-stop", &ok)
@@ -169,7 +171,7 @@ func (s *openevServer) cpuProfile(path string) error {
 }
 
 // Close ends the server (closing stdin tells it to) and waits for it.
-func (s *openevServer) Close() error {
+func (s *goServer) Close() error {
 	s.stdin.Close()
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
