@@ -85,6 +85,7 @@ func peerCall(t *testing.T, srv *peer.Server, action string, payload any, status
 // TestPeerSession runs a full charging session, then a remote start and a
 // Reset from the server, in each version against the strict peer.
 func TestPeerSession(t *testing.T) {
+	t.Parallel() // mostly waiting on the clock
 	for _, tc := range []struct {
 		v                        ocpp.Version
 		start, meter, stop, rsvp string

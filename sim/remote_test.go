@@ -230,6 +230,7 @@ func measuredPower(c *csms) []float64 {
 // TestHeartbeatIntervalChange: ChangeConfiguration (1.6) / SetVariables
 // (2.0.1) of the heartbeat interval takes effect at once, and reads back.
 func TestHeartbeatIntervalChange(t *testing.T) {
+	t.Parallel() // mostly waiting on the clock
 	bothVersions(t, func(t *testing.T, v ocpp.Version) {
 		c := newCSMS(t) // answers interval 300 s
 		s := c.station(t, Config{Version: v}, true)
@@ -358,6 +359,7 @@ func TestOtherRequests(t *testing.T) {
 // send Sample.Clock readings on the clock (1.6 MeterValues outside a
 // transaction, 2.0.1 TransactionEvent MeterValueClock within one).
 func TestClockAlignedData(t *testing.T) {
+	t.Parallel() // mostly waiting on the clock
 	bothVersions(t, func(t *testing.T, v ocpp.Version) {
 		c := newCSMS(t)
 		s := c.station(t, Config{Version: v, Speed: 60}, true)

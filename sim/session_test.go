@@ -14,6 +14,7 @@ import (
 // TestBootAndHeartbeat: the station boots, reports its connectors and then
 // heartbeats at the interval the server gave (1 s), not at its default.
 func TestBootAndHeartbeat(t *testing.T) {
+	t.Parallel() // mostly waiting on the clock
 	bothVersions(t, func(t *testing.T, v ocpp.Version) {
 		c := newCSMS(t)
 		c.interval = 1
@@ -59,6 +60,7 @@ func TestBootAndHeartbeat(t *testing.T) {
 // TestBootPendingRetries: a Pending answer makes the station boot again
 // after the interval, without heartbeats meanwhile.
 func TestBootPendingRetries(t *testing.T) {
+	t.Parallel() // mostly waiting on the clock
 	c := newCSMS(t)
 	c.interval = 1
 	c.boot = "Pending"
