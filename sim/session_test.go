@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"testing"
@@ -278,4 +279,68 @@ func TestUnplugDuringTransaction(t *testing.T) {
 			t.Errorf("status after unplugging: %v", st)
 		}
 	})
+}
+
+// TestManyStations: 200 stations of both versions share one Dialer each and
+// run sessions at the same time; every message arrives and none fails.
+func TestManyStations(t *testing.T) {
+	c := newCSMS(t)
+	dialers := map[ocpp.Version]*ocpp.Dialer{
+		ocpp.V16:  {Versions: []ocpp.Version{ocpp.V16}, Options: ocpp.Options{Logger: discard}},
+		ocpp.V201: {Versions: []ocpp.Version{ocpp.V201}, Options: ocpp.Options{Logger: discard}},
+	}
+	const n = 200
+	errs := make(chan error, n)
+	o := &countingObserver{}
+	for i := range n {
+		v := ocpp.V16
+		if i%2 == 1 {
+			v = ocpp.V201
+		}
+		go func() {
+			cfg := fastSession(v)
+			cfg.URL, cfg.Identity, cfg.Dialer, cfg.Observer = c.url, fmt.Sprintf("MANY%03d", i), dialers[v], o
+			s, err := New(cfg)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			ctx := testCtx(t)
+			if err := s.Connect(ctx); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := s.Boot(ctx); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := s.StartTransaction(ctx, 1, ""); err != nil {
+				errs <- err
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
+			if err := s.StopTransaction(ctx, 1, "Local"); err != nil {
+				errs <- err
+				return
+			}
+			errs <- s.Unplug(ctx, 1)
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := c.count("BootNotification"); got != n {
+		t.Errorf("%d boots, want %d", got, n)
+	}
+	if got := c.count("StartTransaction") + c.count("StopTransaction"); got != n {
+		t.Errorf("%d 1.6 start/stop messages, want %d", got, n)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.errs != 0 || o.calls["BootNotification"] != n {
+		t.Errorf("observer: %v, %d errors", o.calls, o.errs)
+	}
 }
