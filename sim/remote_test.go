@@ -456,3 +456,66 @@ func TestTriggerMeterValues(t *testing.T) {
 		t.Errorf("TriggerMessage for a connector that does not exist: %+v %v", resp, err)
 	}
 }
+
+// TestSampledDataChange: the server changes the measurands and the interval
+// of the meter values of a running transaction; both take effect.
+func TestSampledDataChange(t *testing.T) {
+	t.Parallel() // mostly waiting on the clock
+	bothVersions(t, func(t *testing.T, v ocpp.Version) {
+		c := newCSMS(t)
+		s := c.station(t, fastSession(v), true)
+		conn := c.conn(t, "CS1")
+		ctx := testCtx(t)
+		if _, err := s.StartTransaction(ctx, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+		if v == ocpp.V16 {
+			for k, val := range map[string]string{"MeterValuesSampledData": MeasurandSoC, "MeterValueSampleInterval": "1"} {
+				resp, err := ocpp.Call(ctx, conn, &v16.ChangeConfigurationRequest{Key: k, Value: val})
+				if err != nil || resp.Status != v16.ConfigurationStatusAccepted {
+					t.Fatalf("ChangeConfiguration %s: %+v %v", k, resp, err)
+				}
+			}
+			bad, err := ocpp.Call(ctx, conn, &v16.ChangeConfigurationRequest{Key: "MeterValuesSampledData", Value: "Bogus"})
+			if err != nil || bad.Status != v16.ConfigurationStatusRejected {
+				t.Errorf("unknown measurand: %+v %v", bad, err)
+			}
+		} else {
+			comp := v201.Component{Name: "SampledDataCtrlr"}
+			resp, err := ocpp.Call(ctx, conn, &v201.SetVariablesRequest{SetVariableData: []v201.SetVariableData{
+				{Component: comp, Variable: v201.Variable{Name: "TxUpdatedMeasurands"}, AttributeValue: MeasurandSoC},
+				{Component: comp, Variable: v201.Variable{Name: "TxUpdatedInterval"}, AttributeValue: "1"},
+			}})
+			if err != nil || resp.SetVariableResult[0].AttributeStatus != v201.SetVariableStatusEnumAccepted ||
+				resp.SetVariableResult[1].AttributeStatus != v201.SetVariableStatusEnumAccepted {
+				t.Fatalf("SetVariables: %+v %v", resp, err)
+			}
+		}
+		time.Sleep(150 * time.Millisecond) // a meter value already under way may still use the old settings
+		c.reset()
+		time.Sleep(2200 * time.Millisecond)
+		var n int
+		for _, r := range c.all("") {
+			var ms []string
+			switch m := r.Msg.(type) {
+			case *v16.MeterValuesRequest:
+				for _, sv := range m.MeterValue[0].SampledValue {
+					ms = append(ms, string(sv.Measurand))
+				}
+			case *v201.TransactionEventRequest:
+				for _, sv := range m.MeterValue[0].SampledValue {
+					ms = append(ms, string(sv.Measurand))
+				}
+			default:
+				continue
+			}
+			n++
+			if len(ms) != 1 || ms[0] != MeasurandSoC {
+				t.Errorf("measurands %v after the change", ms)
+			}
+		}
+		if n < 1 || n > 3 {
+			t.Errorf("%d meter values in 2.2 s at a 1 s interval", n)
+		}
+	})
+}
