@@ -266,7 +266,7 @@ var kindFields = map[Kind][]string{
 	KindCharge:    {"for", "evse"},
 	KindStop:      {"evse", "reason", "expect_error", "timeout"},
 	KindCall:      {"action", "payload", "expect", "expect_error", "timeout"},
-	KindRaw:       {"frame", "expect_closed"},
+	KindRaw:       {"frame", "expect_closed", "timeout"},
 	KindDrop:      {"offline_for"},
 	KindWait:      {"min", "max"},
 	KindIdle:      {"for"},

@@ -176,3 +176,53 @@ func TestRandomWaitsAreSeeded(t *testing.T) {
 		t.Errorf("fixed wait %v", d)
 	}
 }
+
+func TestRunnerFaults(t *testing.T) {
+	url := startTarget(t)
+	big := strings.Repeat("x", 70<<10)
+	res, out := runYAML(t, url, ocpp.V201, `
+faults: {skip_validation: true}
+steps:
+  - connect
+  - boot
+  # schema-invalid on purpose: Authorize without idToken
+  - call: {action: Authorize, payload: {}, expect_error: OccurrenceConstraintViolation}
+  # malformed frame: the server answers with an error the station drops; the connection stays
+  - raw: '[2,"bad-1","Heartbeat"'
+  - heartbeat
+  # a frame over the server's 64 KiB limit: it closes the connection (1009)
+  - raw: {frame: '[2,"big-1","DataTransfer",{"vendorId":"v","data":"`+big+`"}]', expect_closed: true}
+  - heartbeat: {timeout: 10s}
+  - raw: {frame: '[2,"ok-1","Heartbeat",{}]', expect_closed: true, timeout: 300ms}
+`)
+	if res.Failed != 1 || !strings.Contains(res.Failures[0].Error(), "step 8 (raw)") ||
+		!strings.Contains(res.Failures[0].Msg, "did not close the connection") {
+		t.Fatalf("%+v\n%s", res, out)
+	}
+	if !strings.Contains(out, "step 3 (call): Authorize: CALLERROR OccurrenceConstraintViolation, as expected") ||
+		!strings.Contains(out, "step 6 (raw): the server closed the connection, as expected") ||
+		!strings.Contains(out, "step 7 (heartbeat): Heartbeat: ok") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestApplyTo(t *testing.T) {
+	sc, err := Parse("s.yaml", []byte(`
+station: {vendor: V, evses: 2, connectors: 2, max_power_w: 7400, meter_interval: 5s, id_tokens: [A], ev: {start_soc: 50}, speed: 10}
+faults: {response_delay: {Reset: 2s}, no_response: [GetVariables], quirks: [wrong-units], skip_validation: true}
+steps: [connect]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sc.ApplyTo(sim.Config{Vendor: "keep-me-not", Model: "kept"})
+	if cfg.Vendor != "V" || cfg.Model != "kept" || len(cfg.EVSEs) != 2 || cfg.EVSEs[1].Connectors != 2 ||
+		cfg.EVSEs[0].MaxPowerW != 7400 || cfg.MeterInterval != 5*time.Second || cfg.IDTokens[0] != "A" ||
+		cfg.EV.StartSoC != 50 || cfg.Speed != 10 {
+		t.Errorf("station config %+v", cfg)
+	}
+	f := cfg.Faults
+	if f.ResponseDelay["Reset"] != 2*time.Second || !f.NoResponse["GetVariables"] || f.Quirks[0] != "wrong-units" || !f.SkipValidation {
+		t.Errorf("faults %+v", f)
+	}
+}
