@@ -50,7 +50,14 @@ func (s *Station) Plug(ctx context.Context, evseID int) error {
 	}
 	e.plugged = true
 	e.finishing = false
-	e.meter.soc = s.cfg.EV.StartSoC
+	if e.tx != nil {
+		// Back into a transaction that stayed open (StopTransactionOnEVSideDisconnect
+		// false): the same EV resumes charging.
+		e.meter.charging = true
+		e.meter.last = time.Now()
+	} else {
+		e.meter.soc = s.cfg.EV.StartSoC
+	}
 	s.mu.Unlock()
 	return s.sendStatus(ctx, e, false)
 }

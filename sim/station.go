@@ -157,7 +157,14 @@ func (s *Station) Close() error {
 	s.mu.Unlock()
 	if c != nil {
 		c.Close(1000, "station stopping")
-		<-c.Done()
+		// Wait for the close handshake, but not for a server that never
+		// answers it.
+		t := time.NewTimer(5 * time.Second)
+		defer t.Stop()
+		select {
+		case <-c.Done():
+		case <-t.C:
+		}
 	}
 	return nil
 }
