@@ -1,0 +1,220 @@
+// Package groupcommit batches concurrent writes into one database
+// transaction. A single committer goroutine takes whatever writes are queued
+// (up to a bound), runs each inside its own SAVEPOINT of one transaction and
+// commits once, so N concurrent writers pay for one commit (one fsync)
+// instead of N. Each write still gets its own error: a write that fails is
+// rolled back to its savepoint and the rest of the batch goes on.
+//
+// Durability: a write's call returns nil only after the COMMIT of the
+// transaction that contains it has returned, so everything acknowledged is
+// as durable as the database makes a commit.
+package groupcommit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/openev/openev/store"
+	"github.com/openev/openev/store/internal/sqldb"
+)
+
+// DefaultMaxBatch bounds how many writes share one transaction when the
+// caller does not say: large enough to amortise the fsync, small enough
+// that one batch's latency stays in the milliseconds.
+const DefaultMaxBatch = 256
+
+// WriteFunc is one write. It runs on the committer goroutine inside the
+// batch's transaction and must not keep q after it returns. ctx is the
+// committer's context, not the caller's: cancelling one caller must not
+// break the statement (and the transaction) that the whole batch shares.
+type WriteFunc func(ctx context.Context, q sqldb.Querier) error
+
+// Committer owns the write path of a store.
+type Committer struct {
+	begin    func(context.Context) (sqldb.Tx, error)
+	maxBatch int
+	reqs     chan *request
+	done     chan struct{}
+
+	mu     sync.RWMutex // guards closed against sends on reqs
+	closed bool
+}
+
+type request struct {
+	ctx  context.Context
+	fn   WriteFunc
+	err  error
+	done chan struct{}
+}
+
+// New starts a committer. begin opens a write transaction; maxBatch is the
+// most writes per transaction (0 means DefaultMaxBatch, 1 turns batching
+// off: one transaction per write).
+func New(begin func(context.Context) (sqldb.Tx, error), maxBatch int) *Committer {
+	if maxBatch <= 0 {
+		maxBatch = DefaultMaxBatch
+	}
+	c := &Committer{
+		begin:    begin,
+		maxBatch: maxBatch,
+		reqs:     make(chan *request, maxBatch),
+		done:     make(chan struct{}),
+	}
+	go c.loop()
+	return c
+}
+
+// Do queues fn and waits until the transaction holding it has committed,
+// returning fn's error, the commit's error, or store.ErrClosed. A write
+// whose ctx ends while it is queued is not applied; if ctx ends while its
+// batch is in flight, Do returns ctx.Err() and the write may or may not be
+// committed (the csms writes are idempotent, so retrying is safe).
+func (c *Committer) Do(ctx context.Context, fn WriteFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{ctx: ctx, fn: fn, done: make(chan struct{})}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return store.ErrClosed
+	}
+	select {
+	case c.reqs <- r:
+	case <-ctx.Done():
+		c.mu.RUnlock()
+		return ctx.Err()
+	}
+	c.mu.RUnlock()
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting writes, waits for the queued ones to commit and
+// stops the committer goroutine.
+func (c *Committer) Close() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.reqs)
+	}
+	c.mu.Unlock()
+	<-c.done
+}
+
+func (c *Committer) loop() {
+	defer close(c.done)
+	batch := make([]*request, 0, c.maxBatch)
+	for r := range c.reqs {
+		// Take what is already queued, without waiting for more: an idle
+		// store commits a lone write at once, a busy one fills batches
+		// while the previous commit is in progress.
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < c.maxBatch {
+			select {
+			case r, ok := <-c.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		c.run(batch)
+		for i := range batch {
+			close(batch[i].done)
+			batch[i] = nil
+		}
+	}
+}
+
+// run executes one batch in one transaction and sets every request's err.
+func (c *Committer) run(batch []*request) {
+	ctx := context.Background()
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	tx, err := c.begin(ctx)
+	if err != nil {
+		for _, r := range live {
+			r.err = fmt.Errorf("begin transaction: %w", err)
+		}
+		return
+	}
+	// A lone write needs no savepoint: if it fails, the whole transaction
+	// is rolled back, which is cheaper than a savepoint round trip.
+	single := len(live) == 1
+	for _, r := range live {
+		if single {
+			r.err = call(ctx, r.fn, tx)
+			break
+		}
+		if _, err := tx.Exec(ctx, "SAVEPOINT w"); err != nil {
+			abort(ctx, tx, live, fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		r.err = call(ctx, r.fn, tx)
+		if r.err != nil {
+			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT w"); err != nil {
+				// The transaction is unusable, and with it the writes
+				// that already ran in it: fail them all (abort keeps the
+				// errors of the writes that failed on their own).
+				abort(ctx, tx, live, fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT w"); err != nil {
+			abort(ctx, tx, live, fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if single && live[0].err != nil {
+		_ = tx.Rollback(ctx)
+		return
+	}
+	if err := tx.Commit(ctx); err != nil {
+		_ = tx.Rollback(ctx)
+		for _, r := range live {
+			if r.err == nil {
+				r.err = fmt.Errorf("commit: %w", err)
+			}
+		}
+	}
+}
+
+// abort rolls the transaction back and gives err to every request in rs
+// that has not failed on its own.
+func abort(ctx context.Context, tx sqldb.Tx, rs []*request, err error) {
+	_ = tx.Rollback(ctx)
+	for _, r := range rs {
+		if r.err == nil {
+			r.err = err
+		}
+	}
+}
+
+// call runs fn, turning a panic into an error so that one bad write cannot
+// take the committer, and every other writer, down with it.
+func call(ctx context.Context, fn WriteFunc, q sqldb.Querier) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write panicked: %v", p)
+		}
+	}()
+	return fn(ctx, q)
+}

@@ -1,0 +1,130 @@
+package sqlstore
+
+import (
+	"context"
+	"math"
+
+	"github.com/openev/openev/csms"
+	"github.com/openev/openev/store/internal/sqldb"
+)
+
+// Defaults of the OCPP sampled value, filled in before storing so that the
+// duplicate rule compares like with like.
+const (
+	defaultMeasurand = "Energy.Active.Import.Register"
+	defaultContext   = "Sample.Periodic"
+	defaultLocation  = "Outlet"
+)
+
+func validateMeterValue(v *csms.MeterValue) error {
+	switch {
+	case v.Timestamp.IsZero() || !validTime(v.Timestamp):
+		return invalid("meter value timestamp %v missing or out of range", v.Timestamp)
+	case math.IsNaN(v.Value) || math.IsInf(v.Value, 0):
+		return invalid("meter value %v", v.Value)
+	case v.EVSE < 0:
+		return invalid("meter value EVSE %d", v.EVSE)
+	}
+	return nil
+}
+
+func withDefaults(v csms.MeterValue) csms.MeterValue {
+	if v.Measurand == "" {
+		v.Measurand = defaultMeasurand
+	}
+	if v.Context == "" {
+		v.Context = defaultContext
+	}
+	if v.Location == "" {
+		v.Location = defaultLocation
+	}
+	return v
+}
+
+// insertMeterValues stores the values of a transaction event, dropping
+// duplicates. Values without an EVSE take the event's (not the
+// transaction's, which may still change with events yet to arrive).
+func insertMeterValues(ctx context.Context, q sqldb.Querier, row *txRow, e *csms.TxEvent) error {
+	for _, v := range e.MeterValues {
+		v.StationID = row.stationID
+		id := row.id
+		v.TransactionID = &id
+		if v.EVSE == 0 {
+			v.EVSE = e.EVSE
+		}
+		if err := insertMeterValue(ctx, q, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertMeterValue(ctx context.Context, q sqldb.Querier, v csms.MeterValue) error {
+	v = withDefaults(v)
+	_, err := q.Exec(ctx, `INSERT INTO meter_values (station_id, transaction_id, evse, ts, measurand,
+			phase, context, location, value, unit, raw_value, raw_unit)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		v.StationID, v.TransactionID, v.EVSE, ns(v.Timestamp), v.Measurand, v.Phase, v.Context,
+		v.Location, v.Value, v.Unit, v.RawValue, v.RawUnit)
+	return err
+}
+
+// RecordMeterValues stores meter values sent outside a transaction event,
+// dropping duplicates. A value naming a transaction must name an existing
+// one of the same station (else csms.ErrNotFound, and nothing is stored).
+func (s *Store) RecordMeterValues(ctx context.Context, mvs []csms.MeterValue) error {
+	for i := range mvs {
+		if mvs[i].StationID == "" {
+			return s.errorf(invalid("meter value %d: empty station id", i), "record meter values")
+		}
+		if err := validateMeterValue(&mvs[i]); err != nil {
+			return s.errorf(err, "record meter values of %q", mvs[i].StationID)
+		}
+	}
+	if len(mvs) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(ctx context.Context, q sqldb.Querier) error {
+		checked := map[int64]bool{}
+		for _, v := range mvs {
+			if v.TransactionID != nil && !checked[*v.TransactionID] {
+				var one int
+				if err := q.QueryRow(ctx, `SELECT 1 FROM transactions WHERE id = ? AND station_id = ?`,
+					*v.TransactionID, v.StationID).Scan(&one); err != nil {
+					return notFound(err)
+				}
+				checked[*v.TransactionID] = true
+			}
+			if err := insertMeterValue(ctx, q, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.errorf(err, "record meter values of %q", mvs[0].StationID)
+	}
+	return nil
+}
+
+// MeterValues returns a transaction's meter values in time order, or
+// csms.ErrNotFound for an unknown transaction.
+func (s *Store) MeterValues(ctx context.Context, transactionID int64) ([]csms.MeterValue, error) {
+	out, err := collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (csms.MeterValue, error) {
+		var v csms.MeterValue
+		var ts int64
+		err := r.Scan(&v.StationID, &v.TransactionID, &v.EVSE, &ts, &v.Measurand, &v.Phase, &v.Context,
+			&v.Location, &v.Value, &v.Unit, &v.RawValue, &v.RawUnit)
+		v.Timestamp = fromNS(ts)
+		return v, err
+	}, `SELECT station_id, transaction_id, evse, ts, measurand, phase, context, location,
+			value, unit, raw_value, raw_unit
+		FROM meter_values WHERE transaction_id = ? ORDER BY ts, id`, transactionID)
+	if err == nil && len(out) == 0 {
+		err = s.txExists(ctx, transactionID)
+	}
+	if err != nil {
+		return nil, s.errorf(err, "meter values of transaction %d", transactionID)
+	}
+	return out, nil
+}

@@ -1,0 +1,168 @@
+// Package sqlstore is the csms.Store that store/sqlite and store/postgres
+// share: every rule of the contract, written once against the small sqldb
+// interface. A backend supplies a reader (its connection pool) and a
+// group-commit writer; all writes go through the writer.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/openev/openev/csms"
+	"github.com/openev/openev/store"
+	"github.com/openev/openev/store/internal/groupcommit"
+	"github.com/openev/openev/store/internal/sqldb"
+)
+
+// Page limits of the contract.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// Config is what a backend provides.
+type Config struct {
+	// Name prefixes every error, e.g. "sqlite".
+	Name string
+	// Reader runs the read methods; it sees only committed data.
+	Reader sqldb.Querier
+	// Writer runs every write method.
+	Writer *groupcommit.Committer
+	// LockSuffix is appended to the SELECT that reads a transaction before
+	// updating it: " FOR UPDATE" on PostgreSQL, where several nodes may
+	// write at once; empty on SQLite, whose writes are serialized anyway.
+	LockSuffix string
+	// Close releases the backend after the writer has drained.
+	Close func() error
+	// Now is the clock for CreatedAt/UpdatedAt; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store implements csms.Store.
+type Store struct {
+	cfg       Config
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ csms.Store = (*Store)(nil)
+
+// New returns a Store over cfg.
+func New(cfg Config) *Store {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Store{cfg: cfg}
+}
+
+// Close waits for pending writes and releases the database.
+// Closing twice is harmless.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.cfg.Writer.Close()
+		if s.cfg.Close != nil {
+			if err := s.cfg.Close(); err != nil {
+				s.closeErr = fmt.Errorf("%s: close: %w", s.cfg.Name, err)
+			}
+		}
+	})
+	return s.closeErr
+}
+
+// write runs fn in the group-committed write path.
+func (s *Store) write(ctx context.Context, fn groupcommit.WriteFunc) error {
+	return s.cfg.Writer.Do(ctx, fn)
+}
+
+// errorf prefixes an error with the backend's name and what failed.
+func (s *Store) errorf(err error, format string, args ...any) error {
+	return fmt.Errorf("%s: %s: %w", s.cfg.Name, fmt.Sprintf(format, args...), err)
+}
+
+// invalid is the error for bad input.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// notFound maps the driver's "no rows" to csms.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sqldb.ErrNoRows) {
+		return csms.ErrNotFound
+	}
+	return err
+}
+
+// limits turns a Page into LIMIT and OFFSET values.
+func limits(p csms.Page) (limit, offset int) {
+	limit, offset = p.Limit, p.Offset
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if limit > MaxLimit {
+		limit = MaxLimit
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	return limit, offset
+}
+
+// Times are stored as Unix nanoseconds; the zero time as NULL where a
+// column is nullable.
+
+func ns(t time.Time) int64 { return t.UnixNano() }
+
+func fromNS(v int64) time.Time { return time.Unix(0, v).UTC() }
+
+func nullNS(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	v := t.UnixNano()
+	return &v
+}
+
+func fromNullNS(v *int64) time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	return fromNS(*v)
+}
+
+// validTime rejects times that Unix nanoseconds cannot hold (years before
+// 1678 or after 2262), which would otherwise be stored wrapped around.
+func validTime(t time.Time) bool {
+	return t.Year() >= 1678 && t.Year() <= 2261
+}
+
+// rawBytes stores an absent JSON document as NULL.
+func rawBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return []byte(b)
+}
+
+// collect runs a query and scans every row with scan.
+func collect[T any](ctx context.Context, q sqldb.Querier, scan func(sqldb.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
