@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +38,7 @@ type simFlags struct {
 	seed                                  uint64
 	sourceAddrs                           int
 	json, progress, verbose               bool
+	memprofile                            string
 }
 
 func newSimCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -85,6 +88,8 @@ docs/simulator.md. Exit status: 0 when every expectation held, 1 when one failed
 	fl.BoolVar(&f.json, "json", false, "print the report (or the one-station result) as JSON on stdout")
 	fl.BoolVar(&f.progress, "progress", false, "load mode: a progress line every second even when stderr is not a terminal")
 	fl.BoolVar(&f.verbose, "verbose", false, "log every call, connection change and the station's debug log on stderr")
+	fl.StringVar(&f.memprofile, "memprofile", "", "load mode: write a heap profile of the full fleet to this file, and print the Go memory statistics")
+	_ = fl.MarkHidden("memprofile") // for working on the simulator's own cost
 	return cmd
 }
 
@@ -243,6 +248,9 @@ func runLoad(ctx context.Context, f *simFlags, cfg sim.Config, sc *scenario.Scen
 	if f.progress {
 		opts.ProgressEvery = 1
 	}
+	if f.memprofile != "" {
+		opts.AtEnd = func() { writeMemProfile(f.memprofile, stderr) }
+	}
 	if !f.json {
 		fmt.Fprintf(stderr, "load: %d stations (%s), scenario %s, ramp %g/s, %s at %s\n",
 			f.stations, f.idPattern, sc.Name, ramp, cfg.Version.Subprotocol(), cfg.URL)
@@ -333,4 +341,21 @@ func (t *traceObserver) StateChanged(identity string, connected bool) {
 		state = "connected"
 	}
 	fmt.Fprintf(t.w, "%s  %s %s\n", time.Now().Format("15:04:05.000"), identity, state)
+}
+
+// writeMemProfile writes a heap profile and prints where the memory is.
+func writeMemProfile(path string, w io.Writer) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	fmt.Fprintf(w, "memstats: heap in use %d MiB, stacks %d MiB, goroutines %d, runtime %d MiB, sys %d MiB\n",
+		m.HeapInuse>>20, m.StackInuse>>20, runtime.NumGoroutine(), (m.MSpanInuse+m.MCacheInuse+m.GCSys+m.OtherSys)>>20, m.Sys>>20)
+	out, err := os.Create(path)
+	if err == nil {
+		err = pprof.WriteHeapProfile(out)
+		out.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(w, "memprofile:", err)
+	}
 }

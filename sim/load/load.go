@@ -56,6 +56,9 @@ type Options struct {
 	ProgressEvery int
 	// MaxFailures is how many scenario failures the report lists (default 20).
 	MaxFailures int
+	// AtEnd, if set, runs when the run has ended but before the stations
+	// are closed (e.g. to take a heap profile of the full fleet).
+	AtEnd func()
 }
 
 // Run starts the stations, lets them run their scenario, stops them and
@@ -109,7 +112,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer stopRun()
 	var wg sync.WaitGroup
 	var started atomic.Int64
+	var idling atomic.Int64           // stations parked at a final idle step
 	var fleetUp = make(chan struct{}) // closed when the last station has started
+
+	// Stations that stay connected after their scenario (a final idle, or
+	// a scenario shorter than Duration) wait here, not in a goroutine each.
+	var keepMu sync.Mutex
+	var kept []*sim.Station
 
 	station := func(i int) {
 		defer wg.Done()
@@ -129,11 +138,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			assertOK.Store(false)
 			return
 		}
-		defer s.Close()
 		r := &scenario.Runner{
-			Station: s,
-			Rand:    rand.New(rand.NewPCG(o.Seed, uint64(i))),
-			Pace:    pacer.Wait,
+			Station:    s,
+			Rand:       rand.New(rand.NewPCG(o.Seed, uint64(i))),
+			Pace:       pacer.Wait,
+			DetachIdle: true,
 			OnFailure: func(f scenario.Failure) {
 				switch f.Kind {
 				case scenario.FailConnect:
@@ -153,9 +162,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			},
 		}
 		res := r.Run(runCtx, o.Scenario)
-		if !res.Stopped && o.Duration > 0 {
-			<-runCtx.Done() // stay connected until the end of the run
+		if res.Idle || (!res.Stopped && !res.Fatal && o.Duration > 0) {
+			keepMu.Lock()
+			kept = append(kept, s)
+			keepMu.Unlock()
+			if res.Idle {
+				idling.Add(1)
+			}
+			return
 		}
+		s.Close()
 	}
 
 	prog := &progress{w: o.Progress, live: o.Live, every: max(o.ProgressEvery, 1), target: o.Stations, stats: stats}
@@ -215,15 +231,27 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}()
 	select {
 	case <-fleetUp:
+		fleetAt := time.Now()
 		if o.Duration > 0 {
 			select {
 			case <-time.After(o.Duration):
 			case <-runCtx.Done():
 			case <-allDone:
+				// Every scenario has ended; the stations kept connected stay
+				// until the duration is over.
+				if len(kept) > 0 {
+					select {
+					case <-time.After(o.Duration - time.Since(fleetAt)):
+					case <-runCtx.Done():
+					}
+				}
 			}
 		} else {
 			select {
 			case <-allDone:
+				if idling.Load() > 0 {
+					<-runCtx.Done() // idle until stopped, as the scenario says
+				}
 			case <-runCtx.Done():
 			}
 		}
@@ -235,6 +263,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.PeakConnected = max(peak.Load(), rep.Connected)
 	end := proc()
 	steadyTo := stats.snapshot()
+	if o.AtEnd != nil {
+		o.AtEnd()
+	}
 	stats.stopping.Store(true)
 	stopRun()
 	<-progDone
@@ -247,6 +278,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	<-fleetUp
 	wg.Wait()
+	closeAll(kept)
 
 	rep.Started = int(started.Load())
 	rep.fill(stats, elapsed)
@@ -319,4 +351,25 @@ func roundRobinDial(n int) func(ctx context.Context, network, addr string) (net.
 		d := dialers[next.Add(1)%uint64(n)]
 		return d.DialContext(ctx, network, addr)
 	}
+}
+
+// closeAll closes the stations, many at a time: each Close waits for its
+// close handshake.
+func closeAll(stations []*sim.Station) {
+	var wg sync.WaitGroup
+	work := make(chan *sim.Station)
+	for range min(len(stations), 256) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range work {
+				s.Close()
+			}
+		}()
+	}
+	for _, s := range stations {
+		work <- s
+	}
+	close(work)
+	wg.Wait()
 }

@@ -41,6 +41,12 @@ type Runner struct {
 	// OnFailure, if set, is called for each failure as it happens (the load
 	// generator counts them live).
 	OnFailure func(Failure)
+	// DetachIdle makes a scenario that ends with an unbounded idle step
+	// return at that step with Result.Idle set, leaving the station
+	// connected, instead of blocking until the context ends. The load
+	// generator uses it so that ten thousand idle stations need no goroutine
+	// each.
+	DetachIdle bool
 
 	sc       *Scenario
 	interval time.Duration // heartbeat interval from the last accepted boot
@@ -95,6 +101,9 @@ type Result struct {
 	// Fatal is set when a failure made the rest of the scenario pointless
 	// (the station could not connect) and the run ended there.
 	Fatal bool
+	// Idle is set when Run returned at a final unbounded idle step
+	// (Runner.DetachIdle): the station should stay connected until stopped.
+	Idle bool
 }
 
 // OK reports whether every expectation held.
@@ -129,7 +138,18 @@ func (r *Runner) Run(ctx context.Context, sc *Scenario) Result {
 	if r.Rand == nil {
 		r.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
-	err := r.steps(ctx, sc.Steps)
+	steps := sc.Steps
+	if n := len(steps); r.DetachIdle && n > 0 && steps[n-1].Kind == KindIdle && steps[n-1].For <= 0 {
+		steps = steps[:n-1]
+		r.res.Idle = true
+	}
+	err := r.steps(ctx, steps)
+	if r.res.Idle {
+		r.res.Idle = err == nil
+		if err == nil {
+			r.res.Steps++ // the idle step has begun
+		}
+	}
 	res := *r.res
 	r.res = nil
 	switch {
