@@ -120,6 +120,12 @@ func (a *API) rawCall(w http.ResponseWriter, r *http.Request) {
 
 // send makes the call and writes the station's answer, or why there is none.
 func (a *API) send(w http.ResponseWriter, r *http.Request, c *ocpp.Conn, action string, payload json.RawMessage) {
+	if c.Validation() == ocpp.Strict {
+		if err := ocpp.ValidateRequest(c.Version(), action, payload); err != nil {
+			writeError(w, http.StatusBadRequest, "%s payload breaks the OCPP %s schema: %v", action, c.Version(), err)
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.commandTimeout)
 	defer cancel()
 	resp, err := c.CallRaw(ctx, action, payload)
@@ -134,8 +140,7 @@ func (a *API) send(w http.ResponseWriter, r *http.Request, c *ocpp.Conn, action 
 	case errors.Is(err, ocpp.ErrClosed):
 		writeError(w, http.StatusConflict, "%s disconnected before answering %s", c.ID(), action)
 	case errors.As(err, &oe):
-		// Either our own validation refused the payload before sending, or
-		// the station answered with a CALLERROR; both are the caller's to read.
+		// The station answered with a CALLERROR (or its answer broke the schema).
 		writeJSON(w, http.StatusBadGateway, ocppErrorBody{Error: err.Error(), OCPPError: oe})
 	default:
 		a.log.Error("command failed", "station", c.ID(), "action", action, "err", err)

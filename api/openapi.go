@@ -33,11 +33,11 @@ func queryParam(name, desc, typ string) obj {
 func errs(codes ...string) obj {
 	out := obj{"401": response("Missing or wrong API key.", ref("Error"))}
 	desc := map[string]string{
-		"400": "The request is malformed; the message says which field.",
+		"400": "The request is malformed or its OCPP payload breaks the schema; the message says which field.",
 		"404": "No such object.",
 		"409": "Conflict: the object exists, or the station is not connected.",
 		"422": "The station's OCPP version cannot do this; the message says what to use instead.",
-		"502": "The station answered with a CALLERROR (see ocpp_error), or the payload broke the OCPP schema.",
+		"502": "The station answered with a CALLERROR (see ocpp_error), or its answer broke the OCPP schema.",
 		"504": "The station did not answer in time.",
 	}
 	for _, c := range codes {

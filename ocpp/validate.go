@@ -29,6 +29,16 @@ func IsAction(v Version, action string) bool {
 	return ok
 }
 
+// ValidateRequest checks a CALL payload for action against version v's
+// schema in Strict mode, as Conn.CallRaw would before sending it. It returns
+// the *Error that CallRaw would return, or nil.
+func ValidateRequest(v Version, action string, payload []byte) error {
+	if err := checkOutgoing(v, Strict, action, payload, false); err != nil {
+		return err
+	}
+	return nil
+}
+
 // lenientSkips are the rules Lenient mode does not enforce: the ones whose
 // breach still decodes into the typed message.
 var lenientSkips = schema.Kinds(

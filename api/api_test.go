@@ -1,0 +1,305 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openev/openev/api"
+	"github.com/openev/openev/csms"
+	"github.com/openev/openev/ocpp"
+	"github.com/openev/openev/ocpp/v16"
+	"github.com/openev/openev/ocpp/v201"
+	"github.com/openev/openev/store/sqlite"
+)
+
+const key = "test-api-key-0123456789"
+
+// env is the CSMS, its OCPP endpoint and its API on one test server.
+type env struct {
+	t     *testing.T
+	base  string // http://127.0.0.1:port
+	store *sqlite.Store
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := csms.New(st, csms.Config{AcceptUnknownTokens: true})
+	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected}
+	a, err := api.New(st, srv, api.Options{APIKey: key, CommandTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ocpp/", srv)
+	mux.Handle("/api/", a)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(c)
+		hs.Close()
+	})
+	return &env{t: t, base: hs.URL, store: st}
+}
+
+// do sends a request with the API key and decodes the JSON answer into out.
+func (e *env) do(method, path, body string, out any) int {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNoContent && !json.Valid(data) {
+		e.t.Fatalf("%s %s: answer is not JSON: %s", method, path, data)
+	}
+	if out != nil {
+		json.Unmarshal(data, out)
+	}
+	return resp.StatusCode
+}
+
+// station connects a station that answers the CSMS's calls with handlers.
+func (e *env) station(id string, v ocpp.Version, h *ocpp.Router) *ocpp.Conn {
+	e.t.Helper()
+	ws := "ws" + strings.TrimPrefix(e.base, "http") + "/ocpp"
+	c, err := (&ocpp.Dialer{Versions: []ocpp.Version{v}}).Dial(context.Background(), ws, id, h)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close(1000, "") })
+	return c
+}
+
+func TestEveryRequestNeedsTheAPIKey(t *testing.T) {
+	e := newEnv(t)
+	for _, auth := range []string{"", "Bearer wrong", "Basic " + key, key} {
+		req, _ := http.NewRequest("GET", e.base+"/api/v1/stations", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Error string }
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body.Error, "API key") {
+			t.Errorf("Authorization %q: got %d %q", auth, resp.StatusCode, body.Error)
+		}
+	}
+	resp, err := http.Get(e.base + "/api/v1/openapi.json")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the OpenAPI document is public: %v %v", resp.StatusCode, err)
+	}
+	var doc map[string]any
+	json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if doc["openapi"] != "3.1.0" || doc["paths"].(map[string]any)["/api/v1/stations/{id}/commands/{name}"] == nil {
+		t.Fatalf("OpenAPI document incomplete: %v", doc["paths"])
+	}
+}
+
+func TestStationsCRUDAndBadInput(t *testing.T) {
+	e := newEnv(t)
+	var st map[string]any
+	if code := e.do("POST", "/api/v1/stations", `{"id":"CS-A","security_profile":1,"password":"0123456789abcdef"}`, &st); code != 201 {
+		t.Fatalf("create: %d %v", code, st)
+	}
+	if st["has_password"] != true || st["password"] != nil || st["security_profile"] != float64(1) {
+		t.Fatalf("created %v", st)
+	}
+	var e1 struct{ Error string }
+	cases := []struct {
+		method, path, body string
+		code               int
+		says               string
+	}{
+		{"POST", "/api/v1/stations", `{"id":"CS-A"}`, 409, "already exists"},
+		{"POST", "/api/v1/stations", `{"id":"CS-B","security_profile":1}`, 400, "needs a password"},
+		{"POST", "/api/v1/stations", `{"id":"CS-B","password":"short"}`, 400, "16 to 40"},
+		{"POST", "/api/v1/stations", `{"id":"CS-B","colour":"red"}`, 400, "unknown field"},
+		{"POST", "/api/v1/stations", `{"id":`, 400, "request body"},
+		{"POST", "/api/v1/stations", `{}`, 400, "id is required"},
+		{"PATCH", "/api/v1/stations/CS-A", `{"security_profile":7}`, 400, "security_profile"},
+		{"PATCH", "/api/v1/stations/NOPE", `{"registration":"Pending"}`, 404, "not found"},
+		{"GET", "/api/v1/stations?limit=-1", ``, 400, "limit"},
+		{"GET", "/api/v1/stations?online=maybe", ``, 400, "online"},
+		{"GET", "/api/v1/nothing", ``, 404, "no such endpoint"},
+	}
+	for _, c := range cases {
+		e1.Error = ""
+		if code := e.do(c.method, c.path, c.body, &e1); code != c.code || !strings.Contains(e1.Error, c.says) {
+			t.Errorf("%s %s %s: got %d %q, want %d containing %q", c.method, c.path, c.body, code, e1.Error, c.code, c.says)
+		}
+	}
+	// Nothing was lost or half-written by the bad requests.
+	var list []map[string]any
+	if e.do("GET", "/api/v1/stations", "", &list); len(list) != 1 || list[0]["security_profile"] != float64(1) {
+		t.Fatalf("stations after bad input: %v", list)
+	}
+	if code := e.do("PATCH", "/api/v1/stations/CS-A", `{"registration":"Pending"}`, &st); code != 200 || st["registration"] != "Pending" {
+		t.Fatalf("patch: %d %v", code, st)
+	}
+	if code := e.do("DELETE", "/api/v1/stations/CS-A", "", nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code := e.do("GET", "/api/v1/stations/CS-A", "", nil); code != 404 {
+		t.Fatalf("get after delete: %d", code)
+	}
+}
+
+func TestTokensCRUD(t *testing.T) {
+	e := newEnv(t)
+	var tok map[string]any
+	if code := e.do("POST", "/api/v1/tokens", `{"id":"RFID-1","status":"Blocked","stations":["CS1"]}`, &tok); code != 201 || tok["status"] != "Blocked" {
+		t.Fatalf("create: %d %v", code, tok)
+	}
+	if code := e.do("GET", "/api/v1/tokens/rfid-1", "", &tok); code != 200 || tok["id"] != "RFID-1" {
+		t.Fatalf("case-insensitive get: %d %v", code, tok)
+	}
+	if code := e.do("PUT", "/api/v1/tokens/RFID-1", `{"status":"Sometimes"}`, nil); code != 400 {
+		t.Fatalf("bad status: %d", code)
+	}
+	if code := e.do("PUT", "/api/v1/tokens/RFID-1", `{"status":"Accepted"}`, &tok); code != 200 || tok["status"] != "Accepted" {
+		t.Fatalf("put: %d %v", code, tok)
+	}
+	if code := e.do("DELETE", "/api/v1/tokens/RFID-1", "", nil); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	if code := e.do("DELETE", "/api/v1/tokens/RFID-1", "", nil); code != 404 {
+		t.Fatalf("second delete: %d", code)
+	}
+}
+
+// Commands reach connected stations in their own version and return their
+// answers; what a version cannot do is said plainly.
+func TestCommandsInBothVersions(t *testing.T) {
+	e := newEnv(t)
+	r := ocpp.NewRouter()
+	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v16.ResetRequest) (*v16.ResetResponse, error) {
+		if req.Type != "Hard" {
+			return &v16.ResetResponse{Status: "Rejected"}, nil
+		}
+		return &v16.ResetResponse{Status: "Accepted"}, nil
+	})
+	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v201.ResetRequest) (*v201.ResetResponse, error) {
+		if req.Type != v201.ResetEnumImmediate {
+			return &v201.ResetResponse{Status: v201.ResetStatusEnumRejected}, nil
+		}
+		return &v201.ResetResponse{Status: v201.ResetStatusEnumAccepted}, nil
+	})
+	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v201.RequestStartTransactionRequest) (*v201.RequestStartTransactionResponse, error) {
+		return &v201.RequestStartTransactionResponse{Status: v201.RequestStartStopStatusEnumAccepted}, nil
+	})
+	e.station("OLD", ocpp.V16, r)
+	e.station("NEW", ocpp.V201, r)
+	waitConnected(t, e, "OLD", "NEW")
+
+	var res struct {
+		Action   string
+		Protocol string
+		Response map[string]any
+	}
+	for _, id := range []string{"OLD", "NEW"} {
+		if code := e.do("POST", "/api/v1/stations/"+id+"/commands/reset", `{"type":"hard"}`, &res); code != 200 || res.Response["status"] != "Accepted" || res.Action != "Reset" {
+			t.Fatalf("%s reset: %d %+v", id, code, res)
+		}
+	}
+	if code := e.do("POST", "/api/v1/stations/NEW/commands/remote-start", `{"id_token":"APP-7","evse":1}`, &res); code != 200 || res.Action != "RequestStartTransaction" {
+		t.Fatalf("remote-start 2.0.1: %d %+v", code, res)
+	}
+	var bad struct {
+		Error     string
+		OCPPError *struct{ Code string } `json:"ocpp_error"`
+	}
+	if code := e.do("POST", "/api/v1/stations/OLD/commands/get-variables", `{"variables":[{"component":"C","variable":"V"}]}`, &bad); code != 422 || !strings.Contains(bad.Error, "get-configuration") {
+		t.Fatalf("get-variables on 1.6: %d %q", code, bad.Error)
+	}
+	if code := e.do("POST", "/api/v1/stations/OLD/commands/clear-cache", ``, &bad); code != 502 || bad.OCPPError == nil || bad.OCPPError.Code != "NotSupported" {
+		t.Fatalf("clear-cache without handler: %d %+v", code, bad)
+	}
+	if code := e.do("POST", "/api/v1/stations/GHOST/commands/reset", `{}`, &bad); code != 409 || !strings.Contains(bad.Error, "not connected") {
+		t.Fatalf("offline station: %d %q", code, bad.Error)
+	}
+	if code := e.do("POST", "/api/v1/stations/NEW/commands/fly", `{}`, &bad); code != 404 || !strings.Contains(bad.Error, "remote-start") {
+		t.Fatalf("unknown command: %d %q", code, bad.Error)
+	}
+	// The raw endpoint sends any action as given, validated against the station's version.
+	if code := e.do("POST", "/api/v1/stations/NEW/ocpp/Reset", `{"type":"Immediate"}`, &res); code != 200 || res.Response["status"] != "Accepted" {
+		t.Fatalf("raw Reset: %d %+v", code, res)
+	}
+	if code := e.do("POST", "/api/v1/stations/NEW/ocpp/Reset", `{"type":"Whenever"}`, &bad); code != 400 || !strings.Contains(bad.Error, "/type") {
+		t.Fatalf("raw Reset with a bad enum: %d %+v", code, bad)
+	}
+	if code := e.do("POST", "/api/v1/stations/NEW/ocpp/RemoteStartTransaction", `{}`, &bad); code != 400 || !strings.Contains(bad.Error, "not an OCPP 2.0.1 action") {
+		t.Fatalf("1.6 action on 2.0.1: %d %q", code, bad.Error)
+	}
+}
+
+func TestTransactionsListAndDetail(t *testing.T) {
+	e := newEnv(t)
+	c := e.station("CS1", ocpp.V16, nil)
+	ctx := context.Background()
+	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	resp, err := ocpp.Call(ctx, c, &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "T1", MeterStart: 0, Timestamp: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ocpp.Call(ctx, c, &v16.StopTransactionRequest{TransactionID: resp.TransactionID, MeterStop: 1234, Timestamp: start.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var list []map[string]any
+	if code := e.do("GET", "/api/v1/transactions?station=CS1&status=Finished&from=2026-11-26T00:00:00Z", "", &list); code != 200 || len(list) != 1 || list[0]["energy_wh"] != float64(1234) {
+		t.Fatalf("list: %d %v", code, list)
+	}
+	if e.do("GET", "/api/v1/transactions?station=CS1&to=2026-11-26T09:00:00Z", "", &list); len(list) != 0 {
+		t.Fatalf("to is exclusive: %v", list)
+	}
+	if code := e.do("GET", "/api/v1/transactions?from=yesterday", "", nil); code != 400 {
+		t.Fatalf("bad from: %d", code)
+	}
+	var one map[string]any
+	if code := e.do("GET", "/api/v1/transactions/"+jsonNum(resp.TransactionID), "", &one); code != 200 || one["stop_reason"] != "Local" {
+		t.Fatalf("detail: %d %v", code, one)
+	}
+	if code := e.do("GET", "/api/v1/transactions/abc", "", nil); code != 400 {
+		t.Fatalf("bad id: %d", code)
+	}
+}
+
+func jsonNum(n int) string { b, _ := json.Marshal(n); return string(bytes.TrimSpace(b)) }
+
+func waitConnected(t *testing.T, e *env, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var st map[string]any
+			if e.do("GET", "/api/v1/stations/"+id, "", &st) == 200 && st["connected"] == true {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never connected", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
