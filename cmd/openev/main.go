@@ -1,7 +1,7 @@
 // Command openev is the openEV command line. Each subcommand lives in a file
 // of its own: `openev sim` (sim.go) simulates charging stations; the hidden
 // `openev sim-target` (simtarget.go) is an accept-all CSMS for benchmarks and
-// tests. `openev serve` and `openev ocpi` will join them.
+// tests. `openev serve` (serve.go) runs the CSMS. `openev ocpi` will join them.
 package main
 
 import (
@@ -67,6 +67,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newSimCmd(stdout, stderr), newSimTargetCmd(stdout, stderr))
+	root.AddCommand(newServeCmd(stdout, stderr), newSimCmd(stdout, stderr), newSimTargetCmd(stdout, stderr))
 	return root
 }

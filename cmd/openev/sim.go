@@ -13,7 +13,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -87,7 +86,7 @@ docs/simulator.md. Exit status: 0 when every expectation held, 1 when one failed
 	fl.IntVar(&f.sourceAddrs, "source-addrs", 0, "load mode: spread connections over 127.0.0.1..127.0.0.N (0: one per 8000 stations on loopback)")
 	fl.BoolVar(&f.json, "json", false, "print the report (or the one-station result) as JSON on stdout")
 	fl.BoolVar(&f.progress, "progress", false, "load mode: a progress line every second even when stderr is not a terminal")
-	fl.BoolVar(&f.verbose, "verbose", false, "log every call, connection change and the station's debug log on stderr")
+	fl.BoolVar(&f.verbose, "verbose", false, "load mode: log every call and connection change; both modes: the stations' debug log, on stderr")
 	fl.StringVar(&f.memprofile, "memprofile", "", "load mode: write a heap profile of the full fleet to this file, and print the Go memory statistics")
 	_ = fl.MarkHidden("memprofile") // for working on the simulator's own cost
 	return cmd
@@ -187,7 +186,7 @@ func runSim(cmd *cobra.Command, f *simFlags, stdout, stderr io.Writer) error {
 func runOne(ctx context.Context, f *simFlags, cfg sim.Config, sc *scenario.Scenario, stdout, stderr io.Writer) error {
 	// Every call on stderr, the steps' outcomes on stdout: the station's own
 	// heartbeats and status notifications show up without cluttering results.
-	trace := &traceObserver{w: stderr}
+	trace := load.NewTracer(stderr)
 	cfg.Observer = trace
 	s, err := sim.New(cfg)
 	if err != nil {
@@ -195,7 +194,7 @@ func runOne(ctx context.Context, f *simFlags, cfg sim.Config, sc *scenario.Scena
 	}
 	defer func() {
 		s.Close()
-		trace.stop() // the close is reported asynchronously; stderr is ours no more
+		trace.Stop() // the close is reported asynchronously; stderr is ours no more
 	}()
 	r := &scenario.Runner{Station: s, Rand: rand.New(rand.NewPCG(f.seed, 0))}
 	if !f.json {
@@ -247,6 +246,10 @@ func runLoad(ctx context.Context, f *simFlags, cfg sim.Config, sc *scenario.Scen
 	}
 	if f.progress {
 		opts.ProgressEvery = 1
+	}
+	if f.verbose {
+		opts.Trace = load.NewTracer(stderr)
+		defer opts.Trace.Stop()
 	}
 	if f.memprofile != "" {
 		opts.AtEnd = func() { writeMemProfile(f.memprofile, stderr) }
@@ -300,47 +303,6 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// traceObserver prints every call a single station makes and every
-// connection change.
-type traceObserver struct {
-	mu      sync.Mutex
-	w       io.Writer
-	stopped bool
-}
-
-func (t *traceObserver) stop() {
-	t.mu.Lock()
-	t.stopped = true
-	t.mu.Unlock()
-}
-
-func (t *traceObserver) CallDone(action string, latency time.Duration, err error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.stopped {
-		return
-	}
-	ts := time.Now().Format("15:04:05.000")
-	if err != nil {
-		fmt.Fprintf(t.w, "%s  %s: %v (%v)\n", ts, action, err, latency.Round(time.Microsecond))
-		return
-	}
-	fmt.Fprintf(t.w, "%s  %s: ok in %v\n", ts, action, latency.Round(time.Microsecond))
-}
-
-func (t *traceObserver) StateChanged(identity string, connected bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.stopped {
-		return
-	}
-	state := "disconnected"
-	if connected {
-		state = "connected"
-	}
-	fmt.Fprintf(t.w, "%s  %s %s\n", time.Now().Format("15:04:05.000"), identity, state)
 }
 
 // writeMemProfile writes a heap profile and prints where the memory is.

@@ -56,6 +56,9 @@ type Options struct {
 	ProgressEvery int
 	// MaxFailures is how many scenario failures the report lists (default 20).
 	MaxFailures int
+	// Trace, if set, prints every call and connection change of every
+	// station (--verbose).
+	Trace *Tracer
 	// AtEnd, if set, runs when the run has ended but before the stations
 	// are closed (e.g. to take a heap profile of the full fleet).
 	AtEnd func()
@@ -127,6 +130,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		cfg.Identity = fmt.Sprintf(o.IDPattern, i+1)
 		cfg.Dialer = dialer
 		cfg.Observer = stats
+		if o.Trace != nil {
+			cfg.Observer = &observers{identity: cfg.Identity, stats: stats, trace: o.Trace}
+		}
 		s, err := sim.New(cfg)
 		if err != nil {
 			stats.Error("station config")

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/openev/openev/csms"
+	"github.com/openev/openev/store/postgres"
+)
+
+// openPostgres opens the PostgreSQL store; the returned description hides
+// the password.
+func openPostgres(ctx context.Context, dsn string) (csms.Store, string, error) {
+	where := dsn
+	if u, err := url.Parse(dsn); err == nil {
+		where = u.Redacted()
+	}
+	st, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if err != nil {
+		return nil, "", fmt.Errorf("opening PostgreSQL %s: %w", where, err)
+	}
+	return st, where, nil
+}
