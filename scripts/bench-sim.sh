@@ -38,16 +38,7 @@ echo "building openev..." >&2
 go build -o "$work/openev" ./cmd/openev
 bash scripts/setup-node.sh >/dev/null
 
-cat >"$work/heartbeats.yaml" <<'YAML'
-name: heartbeats
-description: boot, then Heartbeats back to back (the --rate flag paces them)
-steps:
-  - connect
-  - boot: {expect: {status: Accepted}}
-  - repeat:
-      steps: [heartbeat]
-YAML
-
+scenario=sim/scenario/examples/heartbeat-load.yaml # boot, then Heartbeats back to back
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -85,7 +76,7 @@ for name in $SERVERS; do
   base_rss=$(rss_kb "$SERVER_PID")
   base_cpu=$(cpu_ticks "$SERVER_PID")
   "$work/openev" sim --url "$SERVER_URL" --protocol "$PROTOCOL" --stations "$STATIONS" --ramp "$RAMP" \
-    --rate "$RATE" --duration "$DURATION" --scenario "$work/heartbeats.yaml" --seed 1 --json \
+    --rate "$RATE" --duration "$DURATION" --scenario "$scenario" --seed 1 --json \
     >"$work/$name.json" 2>"$work/$name.err" &
   sim_pid=$!
   # Sample the server's memory near the end of the run, all stations connected.

@@ -152,3 +152,26 @@ func TestErrorKind(t *testing.T) {
 		}
 	}
 }
+
+func TestRunCountsReconnections(t *testing.T) {
+	url, _ := startTarget(t)
+	sc, err := scenario.Parse("drop.yaml", []byte(`
+steps:
+  - connect
+  - boot
+  - drop: {offline_for: 200ms}
+  - heartbeat: {timeout: 10s}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := load.Run(context.Background(), load.Options{
+		Station: sim.Config{URL: url, MinBackoff: 50 * time.Millisecond}, Scenario: sc, Stations: 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || rep.Reconnections != 10 || rep.Calls < 30 {
+		t.Fatalf("%+v", rep)
+	}
+}

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,18 @@ func TestMatch(t *testing.T) {
 		ok, why := Match([]byte(tc.expect), []byte(actual))
 		if ok != tc.ok || !strings.Contains(why, tc.why) {
 			t.Errorf("Match(%s) = %v %q, want %v %q", tc.expect, ok, why, tc.ok, tc.why)
+		}
+	}
+}
+
+func TestExamplesParse(t *testing.T) {
+	files, _ := filepath.Glob("examples/*")
+	if len(files) < 4 {
+		t.Fatalf("examples: %v", files)
+	}
+	for _, f := range files {
+		if _, err := ParseFile(f); err != nil {
+			t.Errorf("%v", err)
 		}
 	}
 }
