@@ -131,3 +131,17 @@ func TestConcurrentStart(t *testing.T) {
 		t.Errorf("%d rows in schema_migrations, want 1", n)
 	}
 }
+
+// TestCrash kills a writing child process with SIGKILL and checks that
+// every acknowledged event survived (the server keeps running: this proves
+// that nothing is acknowledged before its commit).
+func TestCrash(t *testing.T) {
+	dsn := testDSN(t)
+	schema := os.Getenv("OPENEV_TEST_POSTGRES_CRASH_SCHEMA")
+	if schema == "" {
+		schema = newSchema(t, dsn)
+	}
+	storetest.Crash(t, map[string]string{"OPENEV_TEST_POSTGRES_CRASH_SCHEMA": schema}, func(t testing.TB) csms.Store {
+		return open(t, dsn, schema, postgres.Options{MaxConns: 4})
+	})
+}
