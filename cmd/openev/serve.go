@@ -106,6 +106,10 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	store, where, err := openStore(ctx, f)
+	var usage *exitError
+	if errors.As(err, &usage) {
+		return err
+	}
 	if err != nil {
 		return &exitError{code: exitFailed, err: err}
 	}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// startServe runs `openev serve` in-process until the test ends.
+func startServe(t *testing.T, args ...string) (addr string, stderr *syncBuffer) {
+	t.Helper()
+	addr = freeAddr(t)
+	stderr = &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- runContext(ctx, append([]string{"serve", "--addr", addr}, args...), &bytes.Buffer{}, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return addr, stderr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never answered /healthz: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The zero-setup start: SQLite in the data directory, a generated API key
+// printed once, and a station simulated by `openev sim` shows up in the API.
+func TestServeWithNoSetupStoresInSQLiteAndPrintsAKey(t *testing.T) {
+	dir := t.TempDir()
+	os.Unsetenv("OPENEV_API_KEY")
+	addr, stderr := startServe(t, "--data-dir", dir)
+	if _, err := os.Stat(filepath.Join(dir, "openev.db")); err != nil {
+		t.Fatalf("no SQLite database in the data directory: %v", err)
+	}
+	out := stderr.String()
+	i := strings.Index(out, "this run's key is:")
+	if i < 0 {
+		t.Fatalf("no generated key printed: %s", out)
+	}
+	key := strings.Fields(out[i+len("this run's key is:"):])[0]
+
+	var simOut bytes.Buffer
+	if code := run([]string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", "SIM-1", "--scenario", "boot"}, &simOut, &simOut); code != 0 {
+		t.Fatalf("sim boot exited %d: %s", code, simOut.String())
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/stations/SIM-1", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ ID, Vendor, Registration string }
+	json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || st.ID != "SIM-1" || st.Registration != "Accepted" {
+		t.Fatalf("station after boot: %d %+v", resp.StatusCode, st)
+	}
+	metrics, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(metrics.Body)
+	metrics.Body.Close()
+	if !strings.Contains(body.String(), `openev_ocpp_calls_total{action="BootNotification",direction="from_station",result="ok"} 1`) {
+		t.Fatalf("metrics do not count the boot:\n%s", body.String())
+	}
+	if strings.Count(stderr.String(), key) != 1 {
+		t.Fatal("the API key must be printed once and never logged")
+	}
+}
+
+func TestServeRejectsBadFlagsWithExitStatus2(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--unknown-stations", "maybe"},
+		{"serve", "--validation", "loose"},
+		{"serve", "--tls-cert", "x.pem"},
+		{"serve", "--db", "mysql://x"},
+	} {
+		var errOut bytes.Buffer
+		if code := run(append(args, "--addr", freeAddr(t), "--data-dir", t.TempDir(), "--api-key", "k"), &bytes.Buffer{}, &errOut); code != 2 {
+			t.Errorf("%v: exit %d (%s), want 2", args, code, errOut.String())
+		}
+	}
+}
+
+func TestServeOnPostgreSQL(t *testing.T) {
+	dsn := os.Getenv("OPENEV_TEST_POSTGRES")
+	if dsn == "" {
+		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:5432", time.Second)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("PostgreSQL is not reachable on 127.0.0.1:5432: run scripts/services.sh (%v)", err)
+		}
+		t.Skip("PostgreSQL not running")
+	}
+	conn.Close()
+	addr, stderr := startServe(t, "--db", dsn, "--api-key", "pg-test-key")
+	var simOut bytes.Buffer
+	id := fmt.Sprintf("PG-%d", time.Now().UnixNano())
+	if code := run([]string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", id, "--protocol", "ocpp1.6", "--scenario", "boot"}, &simOut, &simOut); code != 0 {
+		t.Fatalf("sim boot exited %d: %s\n%s", code, simOut.String(), stderr.String())
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/stations/"+id, nil)
+	req.Header.Set("Authorization", "Bearer pg-test-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("station not stored in PostgreSQL: %d", resp.StatusCode)
+	}
+}
