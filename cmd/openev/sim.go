@@ -37,7 +37,7 @@ type simFlags struct {
 	seed                                  uint64
 	sourceAddrs                           int
 	json, progress, verbose               bool
-	memprofile                            string
+	memprofile, cpuprofile                string
 }
 
 func newSimCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -88,7 +88,9 @@ docs/simulator.md. Exit status: 0 when every expectation held, 1 when one failed
 	fl.BoolVar(&f.progress, "progress", false, "load mode: a progress line every second even when stderr is not a terminal")
 	fl.BoolVar(&f.verbose, "verbose", false, "load mode: log every call and connection change; both modes: the stations' debug log, on stderr")
 	fl.StringVar(&f.memprofile, "memprofile", "", "load mode: write a heap profile of the full fleet to this file, and print the Go memory statistics")
+	fl.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the simulator to this file")
 	_ = fl.MarkHidden("memprofile") // for working on the simulator's own cost
+	_ = fl.MarkHidden("cpuprofile")
 	return cmd
 }
 
@@ -139,6 +141,17 @@ func runSim(cmd *cobra.Command, f *simFlags, stdout, stderr io.Writer) error {
 		if !f.json && (loadMode || f.verbose) {
 			fmt.Fprintf(stderr, "seed %d (repeat this run with --seed %d)\n", f.seed, f.seed)
 		}
+	}
+	if f.cpuprofile != "" {
+		out, err := os.Create(f.cpuprofile)
+		if err != nil {
+			return usageErr("sim: --cpuprofile: %v", err)
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return usageErr("sim: --cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if n, err := load.RaiseFileLimit(); err != nil {
 		fmt.Fprintf(stderr, "warning: cannot raise the open-file limit (now %d): %v\n", n, err)
