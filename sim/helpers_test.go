@@ -2,6 +2,8 @@ package sim
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -42,7 +44,7 @@ func newCSMS(t *testing.T) *csms {
 	r := ocpp.NewRouter()
 	c.routes16(r)
 	c.routes201(r)
-	c.srv = &ocpp.Server{Handler: r, Options: ocpp.Options{Logger: discard}}
+	c.srv = &ocpp.Server{Handler: r, Options: ocpp.Options{Logger: testLogger()}}
 	c.srv.Connect = func(conn *ocpp.Conn) (ocpp.Handler, error) {
 		c.mu.Lock()
 		c.connects++
@@ -241,4 +243,13 @@ func bothVersions(t *testing.T, f func(t *testing.T, v ocpp.Version)) {
 	for _, v := range []ocpp.Version{ocpp.V16, ocpp.V201} {
 		t.Run("ocpp"+v.String(), func(t *testing.T) { f(t, v) })
 	}
+}
+
+// testLogger is the recording CSMS's logger: silent, or debug logs on
+// stderr with SIM_TEST_LOG=1 (for chasing a failure).
+func testLogger() *slog.Logger {
+	if os.Getenv("SIM_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return discard
 }
