@@ -3,9 +3,9 @@ package sim
 import (
 	"context"
 	"log/slog"
-	"os"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
