@@ -45,6 +45,10 @@ type Config struct {
 	// (1 = real time, 60 = a minute of charging per second). Default 1.
 	// Message timestamps and timers stay in real time.
 	Speed float64
+	// DataTransferVendors are the vendorIds whose DataTransfer the station
+	// answers Accepted; every other gets UnknownVendorId. (Addition to the
+	// contract.)
+	DataTransferVendors []string
 	// Faults make the station misbehave on purpose.
 	Faults Faults
 	// Dialer opens the connections; share one across many stations (load

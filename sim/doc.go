@@ -58,7 +58,8 @@
 // station do something (start, stop, reset, trigger, status changes) act
 // just after the answer has gone out. Reset stops running transactions,
 // drops the connection, stays offline for Config.RebootDelay, reconnects and
-// boots again. DataTransfer is always answered UnknownVendorId.
+// boots again. DataTransfer is answered Accepted for the vendorIds in
+// Config.DataTransferVendors and UnknownVendorId otherwise.
 //
 // Configuration: 1.6 keys and 2.0.1 variables are two names for one set of
 // values (see settingTable); HeartbeatInterval (OCPPCommCtrlr),
@@ -118,7 +119,8 @@
 //
 // # Additions to the contract
 //
-// Config.MinBackoff, MaxBackoff and RebootDelay; Faults.SkipValidation;
+// Config.MinBackoff, MaxBackoff, RebootDelay and DataTransferVendors;
+// Faults.SkipValidation;
 // Station.Config, Station.Conn, Station.QueueLen; the Quirk* and Measurand*
 // constants; [ErrOffline] and [ErrClosed]. Connect does not retry a failed
 // first connection (it returns the error); the background reconnection

@@ -292,7 +292,7 @@ func TestHeartbeatIntervalChange(t *testing.T) {
 func TestOtherRequests(t *testing.T) {
 	bothVersions(t, func(t *testing.T, v ocpp.Version) {
 		c := newCSMS(t)
-		s := c.station(t, Config{Version: v}, true)
+		s := c.station(t, Config{Version: v, DataTransferVendors: []string{"org.openev"}}, true)
 		conn := c.conn(t, "CS1")
 		ctx := testCtx(t)
 		c.reset()
@@ -317,6 +317,10 @@ func TestOtherRequests(t *testing.T) {
 			dt, err := ocpp.Call(ctx, conn, &v16.DataTransferRequest{VendorID: "acme"})
 			if err != nil || dt.Status != v16.DataTransferStatusUnknownVendorId {
 				t.Errorf("DataTransfer: %+v %v", dt, err)
+			}
+			dt, err = ocpp.Call(ctx, conn, &v16.DataTransferRequest{VendorID: "org.openev", MessageID: "x"})
+			if err != nil || dt.Status != v16.DataTransferStatusAccepted {
+				t.Errorf("DataTransfer to a configured vendor: %+v %v", dt, err)
 			}
 			_, err = ocpp.Call(ctx, conn, &v16.ClearCacheRequest{})
 			if !errors.Is(err, &ocpp.Error{Code: ocpp.NotSupported}) {
@@ -343,6 +347,10 @@ func TestOtherRequests(t *testing.T) {
 			dt, err := ocpp.Call(ctx, conn, &v201.DataTransferRequest{VendorID: "acme"})
 			if err != nil || dt.Status != v201.DataTransferStatusEnumUnknownVendorId {
 				t.Errorf("DataTransfer: %+v %v", dt, err)
+			}
+			dt, err = ocpp.Call(ctx, conn, &v201.DataTransferRequest{VendorID: "org.openev"})
+			if err != nil || dt.Status != v201.DataTransferStatusEnumAccepted {
+				t.Errorf("DataTransfer to a configured vendor: %+v %v", dt, err)
 			}
 			_, err = ocpp.Call(ctx, conn, &v201.ClearCacheRequest{})
 			if !errors.Is(err, &ocpp.Error{Code: ocpp.NotSupported}) {

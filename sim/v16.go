@@ -336,6 +336,9 @@ var router16 = func() *ocpp.Router {
 		return &v16.ClearChargingProfileResponse{Status: v16.ClearChargingProfileStatusAccepted}, nil
 	})
 	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v16.DataTransferRequest) (*v16.DataTransferResponse, error) {
+		if contains(stationOf(ctx).cfg.DataTransferVendors, req.VendorID) {
+			return &v16.DataTransferResponse{Status: v16.DataTransferStatusAccepted}, nil
+		}
 		return &v16.DataTransferResponse{Status: v16.DataTransferStatusUnknownVendorId}, nil
 	})
 	return r

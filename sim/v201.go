@@ -413,6 +413,9 @@ var router201 = func() *ocpp.Router {
 		return &v201.ClearChargingProfileResponse{Status: v201.ClearChargingProfileStatusEnumAccepted}, nil
 	})
 	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v201.DataTransferRequest) (*v201.DataTransferResponse, error) {
+		if contains(stationOf(ctx).cfg.DataTransferVendors, req.VendorID) {
+			return &v201.DataTransferResponse{Status: v201.DataTransferStatusEnumAccepted}, nil
+		}
 		return &v201.DataTransferResponse{Status: v201.DataTransferStatusEnumUnknownVendorId}, nil
 	})
 	return r
