@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -37,7 +38,8 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := csms.New(st, csms.Config{AcceptUnknownTokens: true})
-	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected}
+	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected,
+		Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	a, err := api.New(st, srv, api.Options{APIKey: key, CommandTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -301,5 +303,80 @@ func waitConnected(t *testing.T, e *env, ids ...string) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// Every command builds a schema-valid message in both versions: a station
+// with no handlers answers each NotSupported (502), never our own 400.
+func TestEveryCommandBuildsAValidMessageInBothVersions(t *testing.T) {
+	e := newEnv(t)
+	if code := e.do("POST", "/api/v1/tokens", `{"id":"LIST-1","stations":["V16","V201"]}`, nil); code != 201 {
+		t.Fatal("token")
+	}
+	e.station("V16", ocpp.V16, ocpp.NewRouter())
+	e.station("V201", ocpp.V201, ocpp.NewRouter())
+	waitConnected(t, e, "V16", "V201")
+	profile := `{"evse":1,"profile":{"id":5,"stack_level":1,"purpose":"tx-default","schedule":{"unit":"W","periods":[{"start":0,"limit":7400},{"start":3600,"limit":3700,"phases":1}]}}}`
+	bodies := map[string]string{
+		"remote-start":           `{"id_token":"LIST-1","evse":1}`,
+		"reset":                  `{"type":"hard"}`,
+		"change-availability":    `{"evse":1,"available":false}`,
+		"unlock-connector":       `{"evse":1,"connector":1}`,
+		"trigger-message":        `{"message":"Heartbeat"}`,
+		"clear-cache":            ``,
+		"data-transfer":          `{"vendor_id":"org.openev","message_id":"ping","data":"hello"}`,
+		"get-configuration":      `{"keys":["HeartbeatInterval"]}`,
+		"change-configuration":   `{"key":"HeartbeatInterval","value":"60"}`,
+		"get-variables":          `{"variables":[{"component":"OCPPCommCtrlr","variable":"HeartbeatInterval"}]}`,
+		"set-variables":          `{"variables":[{"component":"OCPPCommCtrlr","variable":"HeartbeatInterval","value":"60"}]}`,
+		"set-charging-profile":   profile,
+		"clear-charging-profile": `{"id":5}`,
+		"get-composite-schedule": `{"evse":1,"duration":3600,"unit":"W"}`,
+		"reserve-now":            `{"reservation_id":3,"evse":1,"id_token":"LIST-1","expires_at":"2030-01-01T00:00:00Z"}`,
+		"cancel-reservation":     `{"reservation_id":3}`,
+		"update-firmware":        `{"location":"https://firmware.example/fw-2.bin"}`,
+		"get-log":                `{"location":"https://logs.example/upload"}`,
+		"send-local-list":        `{"version":2,"all":true}`,
+		"get-local-list-version": ``,
+	}
+	for name, body := range bodies {
+		if name == "remote-stop" {
+			continue
+		}
+		for _, id := range []string{"V16", "V201"} {
+			var out struct {
+				Error     string
+				OCPPError *struct{ Code string } `json:"ocpp_error"`
+			}
+			code := e.do("POST", "/api/v1/stations/"+id+"/commands/"+name, body, &out)
+			versionOnly := code == 422 && (strings.Contains(name, "variables") && id == "V16" || strings.Contains(name, "configuration") && id == "V201")
+			if versionOnly {
+				continue
+			}
+			if code != 502 || out.OCPPError == nil || out.OCPPError.Code != "NotSupported" {
+				t.Errorf("%s on %s: got %d %q %+v; want the station's NotSupported", name, id, code, out.Error, out.OCPPError)
+			}
+		}
+	}
+	// remote-stop names a transaction of the station it is sent to.
+	for i, id := range []string{"V16", "V201"} {
+		tx, _, err := e.store.RecordTransactionEvent(context.Background(), csms.TxEvent{StationID: id, StationTxID: []string{"", "tx-77"}[i],
+			EVSE: 1, IDToken: "LIST-1", Event: csms.TransactionEvent{EventType: "Started", Timestamp: time.Now().UTC()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct {
+			OCPPError *struct{ Code string } `json:"ocpp_error"`
+		}
+		if code := e.do("POST", "/api/v1/stations/"+id+"/commands/remote-stop", `{"transaction_id":`+jsonNum(int(tx.ID))+`}`, &out); code != 502 || out.OCPPError.Code != "NotSupported" {
+			t.Errorf("remote-stop on %s: %d %+v", id, code, out)
+		}
+		if code := e.do("POST", "/api/v1/stations/"+[]string{"V201", "V16"}[i]+"/commands/remote-stop", `{"transaction_id":`+jsonNum(int(tx.ID))+`}`, nil); code != 400 {
+			t.Errorf("remote-stop of %s's transaction sent to another station: %d, want 400", id, code)
+		}
+	}
+	bodies["remote-stop"] = "tested above"
+	if len(bodies) != len(api.CommandNames()) {
+		t.Errorf("test covers %d commands, the API has %d: %v", len(bodies), len(api.CommandNames()), api.CommandNames())
 	}
 }

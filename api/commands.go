@@ -41,8 +41,8 @@ var commands = map[string]command{
 	"set-variables":        setVariables,
 }
 
-// commandNames lists the commands for error messages and the OpenAPI document.
-func commandNames() []string {
+// CommandNames lists the version-neutral commands, sorted.
+func CommandNames() []string {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -69,7 +69,7 @@ func (a *API) command(w http.ResponseWriter, r *http.Request) {
 	cmd, ok := commands[r.PathValue("name")]
 	if !ok {
 		writeError(w, http.StatusNotFound, "unknown command %q; commands: %s; for any other action POST /api/v1/stations/{id}/ocpp/{Action}",
-			r.PathValue("name"), strings.Join(commandNames(), ", "))
+			r.PathValue("name"), strings.Join(CommandNames(), ", "))
 		return
 	}
 	c, ok := a.connected(w, r)

@@ -132,7 +132,7 @@ func openAPIDocument() obj {
 			"/api/v1/stations/{id}/status": obj{"parameters": []any{id},
 				"get": obj{"summary": "Current status of each connector", "responses": withOK(obj{"200": response("Statuses.", obj{"type": "array"})}, errs())}},
 			"/api/v1/stations/{id}/commands/{name}": obj{
-				"parameters": []any{id, obj{"name": "name", "in": "path", "required": true, "schema": obj{"type": "string", "enum": commandNames()}}},
+				"parameters": []any{id, obj{"name": "name", "in": "path", "required": true, "schema": obj{"type": "string", "enum": CommandNames()}}},
 				"post": obj{"summary": "Send a version-neutral command and wait for the station's answer",
 					"requestBody": jsonBody(obj{"type": "object"}),
 					"responses":   withOK(obj{"200": response("The station's answer.", ref("CommandResult"))}, errs("400", "404", "409", "422", "502", "504"))},

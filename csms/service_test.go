@@ -3,6 +3,8 @@ package csms_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -34,7 +36,8 @@ func newHarness(t *testing.T, cfg csms.Config) *harness {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := csms.New(st, cfg)
-	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected}
+	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected,
+		Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	mux := http.NewServeMux()
 	mux.Handle("/ocpp/", srv)
 	hs := httptest.NewServer(mux)
