@@ -344,3 +344,31 @@ func TestManyStations(t *testing.T) {
 		t.Errorf("observer: %v, %d errors", o.calls, o.errs)
 	}
 }
+
+// TestRefusedToken: when the server refuses the token of a started
+// transaction, the station ends it at once (DeAuthorized) and says so.
+func TestRefusedToken(t *testing.T) {
+	bothVersions(t, func(t *testing.T, v ocpp.Version) {
+		c := newCSMS(t)
+		s := c.station(t, fastSession(v), true)
+		ctx := testCtx(t)
+		if _, err := s.StartTransaction(ctx, 1, "BLOCKED"); err == nil {
+			t.Fatal("StartTransaction with a blocked token succeeded")
+		}
+		if s.Snapshot().EVSEs[0].TransactionID != "" {
+			t.Error("transaction still running")
+		}
+		if v == ocpp.V16 {
+			stop := c.all("StopTransaction")
+			if len(stop) != 1 || stop[0].Msg.(*v16.StopTransactionRequest).Reason != v16.ReasonDeAuthorized {
+				t.Errorf("stop: %v", stop)
+			}
+			return
+		}
+		evs := c.all("TransactionEvent")
+		end := evs[len(evs)-1].Msg.(*v201.TransactionEventRequest)
+		if end.EventType != v201.TransactionEventEnumEnded || end.TriggerReason != v201.TriggerReasonEnumDeauthorized || end.SeqNo != 1 {
+			t.Errorf("ended: %+v", end)
+		}
+	})
+}
