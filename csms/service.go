@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -44,6 +45,10 @@ type Config struct {
 	// AcceptUnknownTokens answers Accepted for id tokens not in the store
 	// (for development); by default they are Invalid.
 	AcceptUnknownTokens bool
+	// LoginBackoff is how long a station identity or address must wait
+	// after a failed password; it doubles per failure, up to a minute.
+	// Default 500ms.
+	LoginBackoff time.Duration
 	// Logger; default discards.
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -53,9 +58,10 @@ type Config struct {
 // Service is the CSMS: it answers stations' OCPP messages in 1.6 and 2.0.1
 // from and into its Store.
 type Service struct {
-	store Store
-	cfg   Config
-	log   *slog.Logger
+	store    Store
+	cfg      Config
+	log      *slog.Logger
+	guessing *throttle // slows down password guessing per identity and address
 }
 
 // New returns a Service on store.
@@ -72,7 +78,10 @@ func New(store Store, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Service{store: store, cfg: cfg, log: cfg.Logger}
+	if cfg.LoginBackoff <= 0 {
+		cfg.LoginBackoff = 500 * time.Millisecond
+	}
+	return &Service{store: store, cfg: cfg, log: cfg.Logger, guessing: newThrottle(cfg.LoginBackoff, time.Minute)}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
@@ -104,9 +113,7 @@ func (s *Service) Authenticate(ctx context.Context, h *ocpp.Handshake) error {
 		if st.SecurityProfile == 2 && h.TLS == nil {
 			return &ocpp.RefuseError{Status: 403, Reason: "security profile 2 needs TLS"}
 		}
-		if !h.HasBasicAuth || h.Username != h.Identity || !CheckPassword(st.PasswordHash, h.Password) {
-			return errors.New("bad credentials")
-		}
+		return s.checkPassword(st, h)
 	case 3:
 		cert := h.ClientCertificate()
 		if cert == nil || cert.Subject.CommonName != h.Identity {
@@ -114,6 +121,37 @@ func (s *Service) Authenticate(ctx context.Context, h *ocpp.Handshake) error {
 		}
 	}
 	return nil
+}
+
+// checkPassword checks a station's Basic-auth password, refusing at once
+// while the identity or the address is serving a delay for earlier failures.
+func (s *Service) checkPassword(st Station, h *ocpp.Handshake) error {
+	now := s.now()
+	addr := remoteHost(h)
+	if wait := max(s.guessing.wait("id:"+h.Identity, now), s.guessing.wait("addr:"+addr, now)); wait > 0 {
+		return &ocpp.RefuseError{Status: 429, Reason: fmt.Sprintf("too many failed logins; retry in %s", wait.Round(time.Second)+time.Second)}
+	}
+	if h.HasBasicAuth && h.Username == h.Identity && CheckPassword(st.PasswordHash, h.Password) {
+		s.guessing.succeed("id:" + h.Identity)
+		s.guessing.succeed("addr:" + addr)
+		return nil
+	}
+	delay := s.guessing.fail("id:"+h.Identity, now)
+	s.guessing.fail("addr:"+addr, now)
+	// The password itself is never logged.
+	s.log.Warn("station failed to log in", "station", h.Identity, "remote", addr, "next_attempt_in", delay)
+	return errors.New("bad credentials")
+}
+
+func remoteHost(h *ocpp.Handshake) string {
+	if h.Request == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(h.Request.RemoteAddr)
+	if err != nil {
+		return h.Request.RemoteAddr
+	}
+	return host
 }
 
 // Connected marks a station online; it is the ocpp.Server's Connect hook.

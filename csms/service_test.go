@@ -220,7 +220,7 @@ func TestUnknownStationPolicies(t *testing.T) {
 }
 
 func TestSecurityProfile1NeedsTheStationsPassword(t *testing.T) {
-	h := newHarness(t, csms.Config{})
+	h := newHarness(t, csms.Config{LoginBackoff: time.Nanosecond}) // no waiting between the attempts here
 	c := ctx(t)
 	hash, err := csms.HashPassword("correct-horse-battery")
 	if err != nil {
@@ -253,4 +253,26 @@ func TestPasswordHashesVerifyOnlyTheirPassword(t *testing.T) {
 			t.Fatalf("malformed hash %q accepted", bad)
 		}
 	}
+}
+
+// Password guessing is slowed down: after a failure the identity (and the
+// address) must wait, even with the right password, until the delay ends.
+func TestFailedLoginsAreSlowedDown(t *testing.T) {
+	h := newHarness(t, csms.Config{LoginBackoff: 300 * time.Millisecond})
+	c := ctx(t)
+	hash, _ := csms.HashPassword("the-right-password-1")
+	h.store.SaveStation(c, csms.Station{ID: "LOCKED", SecurityProfile: 1, PasswordHash: hash, Registration: csms.RegistrationAccepted})
+	var de *ocpp.DialError
+	if _, err := (&ocpp.Dialer{Password: "a-wrong-password-xx"}).Dial(c, h.url, "LOCKED", nil); !errors.As(err, &de) || de.Status != 401 {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil); !errors.As(err, &de) || de.Status != 429 {
+		t.Fatalf("right password during the delay: want 429, got %v", err)
+	}
+	time.Sleep(350 * time.Millisecond)
+	conn, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil)
+	if err != nil {
+		t.Fatalf("after the delay: %v", err)
+	}
+	conn.Close(1000, "")
 }
