@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,7 +259,9 @@ func TestPasswordHashesVerifyOnlyTheirPassword(t *testing.T) {
 // Password guessing is slowed down: after a failure the identity (and the
 // address) must wait, even with the right password, until the delay ends.
 func TestFailedLoginsAreSlowedDown(t *testing.T) {
-	h := newHarness(t, csms.Config{LoginBackoff: 300 * time.Millisecond})
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	h := newHarness(t, csms.Config{LoginBackoff: 10 * time.Second, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
 	c := ctx(t)
 	hash, _ := csms.HashPassword("the-right-password-1")
 	h.store.SaveStation(c, csms.Station{ID: "LOCKED", SecurityProfile: 1, PasswordHash: hash, Registration: csms.RegistrationAccepted})
@@ -269,7 +272,7 @@ func TestFailedLoginsAreSlowedDown(t *testing.T) {
 	if _, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil); !errors.As(err, &de) || de.Status != 429 {
 		t.Fatalf("right password during the delay: want 429, got %v", err)
 	}
-	time.Sleep(350 * time.Millisecond)
+	clock.Add(int64(11 * time.Second))
 	conn, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil)
 	if err != nil {
 		t.Fatalf("after the delay: %v", err)
