@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -107,12 +108,14 @@ func BenchmarkIdleStations(b *testing.B) {
 				connect(1000)
 				m1, g1 := memInUse(), runtime.NumGoroutine()
 				h1 := heapInUse()
-				b.ReportMetric(float64(m1-m0)/1000, "B/station")
-				b.ReportMetric(float64(h1-h0)/1000, "heapB/station")
+				b.ReportMetric(float64(int64(m1)-int64(m0))/1000, "B/station")
+				b.ReportMetric(float64(int64(h1)-int64(h0))/1000, "heapB/station")
 				b.ReportMetric(float64(g1-g0)/1000, "goroutines/station")
 				for _, s := range stations {
 					s.Close()
 				}
+				// Let the closed connections go before another measurement.
+				time.Sleep(time.Second)
 			}
 		})
 	}
@@ -133,18 +136,23 @@ func idleStation(b *testing.B, url string, v ocpp.Version, i int) *Station {
 	return s
 }
 
-// memInUse is the heap and stack memory in use after a full collection.
+// memInUse is the live heap (what the last full collection kept, without
+// free space in spans) plus the goroutine stacks, after a full collection.
 func memInUse() uint64 {
 	runtime.GC()
 	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapInuse + m.StackInuse
+	return heapInUse() + stackInUse()
 }
 
-// heapInUse is the heap alone (without goroutine stacks).
+// heapInUse is the live heap alone.
 func heapInUse() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
+}
+
+func stackInUse() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return m.HeapInuse
+	return m.StackInuse
 }
