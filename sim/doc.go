@@ -115,7 +115,10 @@
 // connection is noticed with context.AfterFunc), shares its dialer (and its
 // pinger goroutine) with the other stations of its version, and allocates no
 // logger or configuration map until one is needed. BenchmarkIdleStations
-// measures the memory per connected idle station.
+// measures the memory per connected idle station: about 11.6 KB (7.5 KB of
+// heap, of which 4 KB is the websocket read buffer of ocpp.Dialer and about
+// 1 KB the Station itself, plus the read loop's 4 KB stack) and one
+// goroutine, so 15 000 stations hold about 175 MB.
 //
 // # Additions to the contract
 //
