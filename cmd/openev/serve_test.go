@@ -32,8 +32,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // startServe runs `openev serve` in-process until the test ends.
 func startServe(t *testing.T, args ...string) (addr string, stderr *syncBuffer) {
@@ -42,7 +46,9 @@ func startServe(t *testing.T, args ...string) (addr string, stderr *syncBuffer) 
 	stderr = &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	go func() { done <- runContext(ctx, append([]string{"serve", "--addr", addr}, args...), &bytes.Buffer{}, stderr) }()
+	go func() {
+		done <- runContext(ctx, append([]string{"serve", "--addr", addr}, args...), &bytes.Buffer{}, stderr)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
