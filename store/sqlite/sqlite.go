@@ -66,7 +66,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	busy := fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds())
 	writerDB, err := sql.Open("sqlite", dsn(path, "_txlock=immediate", busy,
-		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"))
+		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
