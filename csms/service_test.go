@@ -7,35 +7,28 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/openev/openev/csms"
+	"github.com/openev/openev/internal/testdb"
 	"github.com/openev/openev/ocpp"
 	"github.com/openev/openev/ocpp/v16"
 	"github.com/openev/openev/ocpp/v201"
-	"github.com/openev/openev/store/sqlite"
 )
 
 // harness is a CSMS on a real SQLite store behind a real websocket server.
 type harness struct {
-	store *sqlite.Store
+	store csms.Store
 	svc   *csms.Service
 	srv   *ocpp.Server
 	url   string
 }
 
-func newHarness(t *testing.T, cfg csms.Config) *harness {
+func newHarness(t *testing.T, st csms.Store, cfg csms.Config) *harness {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "openev.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	svc := csms.New(st, cfg)
 	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected,
 		Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
@@ -49,6 +42,16 @@ func newHarness(t *testing.T, cfg csms.Config) *harness {
 		hs.Close()
 	})
 	return &harness{store: st, svc: svc, srv: srv, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ocpp"}
+}
+
+// onBothStores runs test once on SQLite and once on PostgreSQL; newH makes
+// a harness on the store of the run.
+func onBothStores(t *testing.T, test func(t *testing.T, newH func(csms.Config) *harness)) {
+	for _, b := range testdb.Backends {
+		t.Run(b.Name, func(t *testing.T) {
+			test(t, func(cfg csms.Config) *harness { return newHarness(t, b.Open(t), cfg) })
+		})
+	}
 }
 
 func (h *harness) dial(t *testing.T, id string, v ocpp.Version, password string) *ocpp.Conn {
@@ -77,168 +80,176 @@ func at(s string) time.Time {
 }
 
 func TestOCPP16ChargingSessionIsRecordedAndReplaysChangeNothing(t *testing.T) {
-	h := newHarness(t, csms.Config{HeartbeatInterval: 120 * time.Second})
-	c := ctx(t)
-	if err := h.store.SaveToken(c, csms.IDToken{ID: "TAG-OK", Status: csms.TokenAccepted}); err != nil {
-		t.Fatal(err)
-	}
-	st := h.dial(t, "CS16", ocpp.V16, "")
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{HeartbeatInterval: 120 * time.Second})
+		c := ctx(t)
+		if err := h.store.SaveToken(c, csms.IDToken{ID: "TAG-OK", Status: csms.TokenAccepted}); err != nil {
+			t.Fatal(err)
+		}
+		st := h.dial(t, "CS16", ocpp.V16, "")
 
-	boot, err := ocpp.Call(c, st, &v16.BootNotificationRequest{ChargePointVendor: "ACME", ChargePointModel: "X1", FirmwareVersion: "1.2"})
-	if err != nil || boot.Status != "Accepted" || boot.Interval != 120 {
-		t.Fatalf("boot: %+v %v", boot, err)
-	}
-	station, err := h.store.Station(c, "CS16")
-	if err != nil || station.Vendor != "ACME" || station.Model != "X1" || station.Protocol != "ocpp1.6" || !station.Online {
-		t.Fatalf("station record: %+v %v", station, err)
-	}
-	auth, err := ocpp.Call(c, st, &v16.AuthorizeRequest{IDTag: "tag-ok"}) // tokens ignore case
-	if err != nil || auth.IDTagInfo.Status != "Accepted" {
-		t.Fatalf("authorize known: %+v %v", auth, err)
-	}
-	auth, err = ocpp.Call(c, st, &v16.AuthorizeRequest{IDTag: "NOBODY"})
-	if err != nil || auth.IDTagInfo.Status != "Invalid" {
-		t.Fatalf("authorize unknown: %+v %v", auth, err)
-	}
-	if _, err := ocpp.Call(c, st, &v16.StatusNotificationRequest{ConnectorID: 1, ErrorCode: "NoError", Status: "Charging"}); err != nil {
-		t.Fatal(err)
-	}
-	statuses, _ := h.store.ConnectorStatuses(c, "CS16")
-	if len(statuses) != 1 || statuses[0].Status != "Occupied" || statuses[0].Raw != "Charging" {
-		t.Fatalf("statuses %+v", statuses)
-	}
+		boot, err := ocpp.Call(c, st, &v16.BootNotificationRequest{ChargePointVendor: "ACME", ChargePointModel: "X1", FirmwareVersion: "1.2"})
+		if err != nil || boot.Status != "Accepted" || boot.Interval != 120 {
+			t.Fatalf("boot: %+v %v", boot, err)
+		}
+		station, err := h.store.Station(c, "CS16")
+		if err != nil || station.Vendor != "ACME" || station.Model != "X1" || station.Protocol != "ocpp1.6" || !station.Online {
+			t.Fatalf("station record: %+v %v", station, err)
+		}
+		auth, err := ocpp.Call(c, st, &v16.AuthorizeRequest{IDTag: "tag-ok"}) // tokens ignore case
+		if err != nil || auth.IDTagInfo.Status != "Accepted" {
+			t.Fatalf("authorize known: %+v %v", auth, err)
+		}
+		auth, err = ocpp.Call(c, st, &v16.AuthorizeRequest{IDTag: "NOBODY"})
+		if err != nil || auth.IDTagInfo.Status != "Invalid" {
+			t.Fatalf("authorize unknown: %+v %v", auth, err)
+		}
+		if _, err := ocpp.Call(c, st, &v16.StatusNotificationRequest{ConnectorID: 1, ErrorCode: "NoError", Status: "Charging"}); err != nil {
+			t.Fatal(err)
+		}
+		statuses, _ := h.store.ConnectorStatuses(c, "CS16")
+		if len(statuses) != 1 || statuses[0].Status != "Occupied" || statuses[0].Raw != "Charging" {
+			t.Fatalf("statuses %+v", statuses)
+		}
 
-	start := &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "TAG-OK", MeterStart: 1000, Timestamp: at("2026-11-26T10:00:00Z")}
-	started, err := ocpp.Call(c, st, start)
-	if err != nil || started.TransactionID <= 0 || started.IDTagInfo.Status != "Accepted" {
-		t.Fatalf("start: %+v %v", started, err)
-	}
-	replay, err := ocpp.Call(c, st, start)
-	if err != nil || replay.TransactionID != started.TransactionID {
-		t.Fatalf("replayed start got transaction %d, want %d (%v)", replay.TransactionID, started.TransactionID, err)
-	}
-	txID := started.TransactionID
-	mv := &v16.MeterValuesRequest{ConnectorID: 1, TransactionID: &txID, MeterValue: []v16.MeterValue{{
-		Timestamp: at("2026-11-26T10:15:00Z"),
-		SampledValue: []v16.SampledValue{
-			{Value: "3.5", Unit: "kWh", Measurand: "Energy.Active.Import.Register"},
-			{Value: "11", Unit: "kW", Measurand: "Power.Active.Import"},
-		},
-	}}}
-	if _, err := ocpp.Call(c, st, mv); err != nil {
-		t.Fatal(err)
-	}
-	stop := &v16.StopTransactionRequest{TransactionID: txID, MeterStop: 6000, Timestamp: at("2026-11-26T10:30:00Z"), Reason: "EVDisconnected", IDTag: "TAG-OK"}
-	if _, err := ocpp.Call(c, st, stop); err != nil {
-		t.Fatal(err)
-	}
-	late := *stop
-	late.MeterStop, late.Timestamp = 9999, at("2026-11-26T11:00:00Z")
-	if _, err := ocpp.Call(c, st, &late); err != nil { // a second stop is acknowledged, not applied
-		t.Fatal(err)
-	}
-	tx, err := h.store.Transaction(c, int64(txID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tx.Status != csms.TransactionFinished || tx.EnergyWh != 5000 || tx.StopReason != "EVDisconnected" ||
-		tx.MeterStopWh == nil || *tx.MeterStopWh != 6000 || !tx.StoppedAt.Equal(at("2026-11-26T10:30:00Z")) {
-		t.Fatalf("finished transaction %+v", tx)
-	}
-	values, _ := h.store.MeterValues(c, int64(txID))
-	var sawEnergy, sawPower bool
-	for _, v := range values {
-		sawEnergy = sawEnergy || v.Measurand == "Energy.Active.Import.Register" && v.Value == 3500 && v.Unit == "Wh" && v.RawUnit == "kWh"
-		sawPower = sawPower || v.Measurand == "Power.Active.Import" && v.Value == 11000 && v.Unit == "W"
-	}
-	if !sawEnergy || !sawPower {
-		t.Fatalf("meter values not normalised: %+v", values)
-	}
+		start := &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "TAG-OK", MeterStart: 1000, Timestamp: at("2026-11-26T10:00:00Z")}
+		started, err := ocpp.Call(c, st, start)
+		if err != nil || started.TransactionID <= 0 || started.IDTagInfo.Status != "Accepted" {
+			t.Fatalf("start: %+v %v", started, err)
+		}
+		replay, err := ocpp.Call(c, st, start)
+		if err != nil || replay.TransactionID != started.TransactionID {
+			t.Fatalf("replayed start got transaction %d, want %d (%v)", replay.TransactionID, started.TransactionID, err)
+		}
+		txID := started.TransactionID
+		mv := &v16.MeterValuesRequest{ConnectorID: 1, TransactionID: &txID, MeterValue: []v16.MeterValue{{
+			Timestamp: at("2026-11-26T10:15:00Z"),
+			SampledValue: []v16.SampledValue{
+				{Value: "3.5", Unit: "kWh", Measurand: "Energy.Active.Import.Register"},
+				{Value: "11", Unit: "kW", Measurand: "Power.Active.Import"},
+			},
+		}}}
+		if _, err := ocpp.Call(c, st, mv); err != nil {
+			t.Fatal(err)
+		}
+		stop := &v16.StopTransactionRequest{TransactionID: txID, MeterStop: 6000, Timestamp: at("2026-11-26T10:30:00Z"), Reason: "EVDisconnected", IDTag: "TAG-OK"}
+		if _, err := ocpp.Call(c, st, stop); err != nil {
+			t.Fatal(err)
+		}
+		late := *stop
+		late.MeterStop, late.Timestamp = 9999, at("2026-11-26T11:00:00Z")
+		if _, err := ocpp.Call(c, st, &late); err != nil { // a second stop is acknowledged, not applied
+			t.Fatal(err)
+		}
+		tx, err := h.store.Transaction(c, int64(txID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.Status != csms.TransactionFinished || tx.EnergyWh != 5000 || tx.StopReason != "EVDisconnected" ||
+			tx.MeterStopWh == nil || *tx.MeterStopWh != 6000 || !tx.StoppedAt.Equal(at("2026-11-26T10:30:00Z")) {
+			t.Fatalf("finished transaction %+v", tx)
+		}
+		values, _ := h.store.MeterValues(c, int64(txID))
+		var sawEnergy, sawPower bool
+		for _, v := range values {
+			sawEnergy = sawEnergy || v.Measurand == "Energy.Active.Import.Register" && v.Value == 3500 && v.Unit == "Wh" && v.RawUnit == "kWh"
+			sawPower = sawPower || v.Measurand == "Power.Active.Import" && v.Value == 11000 && v.Unit == "W"
+		}
+		if !sawEnergy || !sawPower {
+			t.Fatalf("meter values not normalised: %+v", values)
+		}
+	})
 }
 
 func TestOCPP201TransactionEventsInAnyOrderGiveOneTransaction(t *testing.T) {
-	h := newHarness(t, csms.Config{AcceptUnknownTokens: true})
-	c := ctx(t)
-	st := h.dial(t, "CS201", ocpp.V201, "")
-	if _, err := ocpp.Call(c, st, &v201.BootNotificationRequest{Reason: v201.BootReasonEnumPowerUp,
-		ChargingStation: v201.ChargingStation{VendorName: "ACME", Model: "Y"}}); err != nil {
-		t.Fatal(err)
-	}
-	wh := func(v float64) []v201.MeterValue {
-		return []v201.MeterValue{{Timestamp: at("2026-11-26T10:00:00Z"), SampledValue: []v201.SampledValue{
-			{Value: v, Measurand: v201.MeasurandEnumEnergyActiveImportRegister, UnitOfMeasure: &v201.UnitOfMeasure{Unit: "Wh"}}}}}
-	}
-	one := 1
-	token := &v201.IDToken{IDToken: "APP-1", Type: v201.IDTokenEnumCentral}
-	events := []*v201.TransactionEventRequest{
-		{EventType: v201.TransactionEventEnumStarted, SeqNo: 0, Timestamp: at("2026-11-26T10:00:00Z"), TriggerReason: v201.TriggerReasonEnumAuthorized,
-			TransactionInfo: v201.Transaction{TransactionID: "tx-9"}, Evse: &v201.EVSE{ID: 1, ConnectorID: &one}, IDToken: token, MeterValue: wh(100)},
-		{EventType: v201.TransactionEventEnumUpdated, SeqNo: 1, Timestamp: at("2026-11-26T10:10:00Z"), TriggerReason: v201.TriggerReasonEnumMeterValuePeriodic,
-			TransactionInfo: v201.Transaction{TransactionID: "tx-9"}, MeterValue: wh(2100)},
-		{EventType: v201.TransactionEventEnumEnded, SeqNo: 2, Timestamp: at("2026-11-26T10:20:00Z"), TriggerReason: v201.TriggerReasonEnumEVDeparted,
-			TransactionInfo: v201.Transaction{TransactionID: "tx-9", StoppedReason: v201.ReasonEnumEVDisconnected}, MeterValue: wh(4100)},
-	}
-	// The Ended event overtakes the Updated one, and Started is replayed.
-	for _, i := range []int{0, 2, 1, 0} {
-		resp, err := ocpp.Call(c, st, events[i])
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{AcceptUnknownTokens: true})
+		c := ctx(t)
+		st := h.dial(t, "CS201", ocpp.V201, "")
+		if _, err := ocpp.Call(c, st, &v201.BootNotificationRequest{Reason: v201.BootReasonEnumPowerUp,
+			ChargingStation: v201.ChargingStation{VendorName: "ACME", Model: "Y"}}); err != nil {
+			t.Fatal(err)
+		}
+		wh := func(v float64) []v201.MeterValue {
+			return []v201.MeterValue{{Timestamp: at("2026-11-26T10:00:00Z"), SampledValue: []v201.SampledValue{
+				{Value: v, Measurand: v201.MeasurandEnumEnergyActiveImportRegister, UnitOfMeasure: &v201.UnitOfMeasure{Unit: "Wh"}}}}}
+		}
+		one := 1
+		token := &v201.IDToken{IDToken: "APP-1", Type: v201.IDTokenEnumCentral}
+		events := []*v201.TransactionEventRequest{
+			{EventType: v201.TransactionEventEnumStarted, SeqNo: 0, Timestamp: at("2026-11-26T10:00:00Z"), TriggerReason: v201.TriggerReasonEnumAuthorized,
+				TransactionInfo: v201.Transaction{TransactionID: "tx-9"}, Evse: &v201.EVSE{ID: 1, ConnectorID: &one}, IDToken: token, MeterValue: wh(100)},
+			{EventType: v201.TransactionEventEnumUpdated, SeqNo: 1, Timestamp: at("2026-11-26T10:10:00Z"), TriggerReason: v201.TriggerReasonEnumMeterValuePeriodic,
+				TransactionInfo: v201.Transaction{TransactionID: "tx-9"}, MeterValue: wh(2100)},
+			{EventType: v201.TransactionEventEnumEnded, SeqNo: 2, Timestamp: at("2026-11-26T10:20:00Z"), TriggerReason: v201.TriggerReasonEnumEVDeparted,
+				TransactionInfo: v201.Transaction{TransactionID: "tx-9", StoppedReason: v201.ReasonEnumEVDisconnected}, MeterValue: wh(4100)},
+		}
+		// The Ended event overtakes the Updated one, and Started is replayed.
+		for _, i := range []int{0, 2, 1, 0} {
+			resp, err := ocpp.Call(c, st, events[i])
+			if err != nil {
+				t.Fatalf("event %d: %v", i, err)
+			}
+			if events[i].IDToken != nil && (resp.IDTokenInfo == nil || resp.IDTokenInfo.Status != v201.AuthorizationStatusEnumAccepted) {
+				t.Fatalf("event with idToken must be answered with idTokenInfo: %+v", resp)
+			}
+		}
+		tx, err := h.store.TransactionByStationTxID(c, "CS201", "tx-9")
 		if err != nil {
-			t.Fatalf("event %d: %v", i, err)
+			t.Fatal(err)
 		}
-		if events[i].IDToken != nil && (resp.IDTokenInfo == nil || resp.IDTokenInfo.Status != v201.AuthorizationStatusEnumAccepted) {
-			t.Fatalf("event with idToken must be answered with idTokenInfo: %+v", resp)
+		if tx.Status != csms.TransactionFinished || tx.EnergyWh != 4000 || tx.EVSE != 1 || tx.Connector != 1 ||
+			tx.IDToken != "APP-1" || tx.StopReason != "EVDisconnected" || tx.LastSeqNo != 2 || !tx.StartedAt.Equal(at("2026-11-26T10:00:00Z")) {
+			t.Fatalf("transaction %+v", tx)
 		}
-	}
-	tx, err := h.store.TransactionByStationTxID(c, "CS201", "tx-9")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tx.Status != csms.TransactionFinished || tx.EnergyWh != 4000 || tx.EVSE != 1 || tx.Connector != 1 ||
-		tx.IDToken != "APP-1" || tx.StopReason != "EVDisconnected" || tx.LastSeqNo != 2 || !tx.StartedAt.Equal(at("2026-11-26T10:00:00Z")) {
-		t.Fatalf("transaction %+v", tx)
-	}
-	evs, _ := h.store.TransactionEvents(c, tx.ID)
-	if len(evs) != 3 {
-		t.Fatalf("%d events stored, want 3 (the replay changes nothing)", len(evs))
-	}
+		evs, _ := h.store.TransactionEvents(c, tx.ID)
+		if len(evs) != 3 {
+			t.Fatalf("%d events stored, want 3 (the replay changes nothing)", len(evs))
+		}
+	})
 }
 
 func TestUnknownStationPolicies(t *testing.T) {
-	h := newHarness(t, csms.Config{UnknownStations: csms.RejectUnknown})
-	_, err := (&ocpp.Dialer{}).Dial(context.Background(), h.url, "STRANGER", nil)
-	var de *ocpp.DialError
-	if !errors.As(err, &de) || de.Status != http.StatusNotFound {
-		t.Fatalf("reject policy: want 404, got %v", err)
-	}
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{UnknownStations: csms.RejectUnknown})
+		_, err := (&ocpp.Dialer{}).Dial(context.Background(), h.url, "STRANGER", nil)
+		var de *ocpp.DialError
+		if !errors.As(err, &de) || de.Status != http.StatusNotFound {
+			t.Fatalf("reject policy: want 404, got %v", err)
+		}
 
-	h = newHarness(t, csms.Config{UnknownStations: csms.PendingUnknown})
-	c := ctx(t)
-	st := h.dial(t, "NEWCOMER", ocpp.V201, "")
-	boot, err := ocpp.Call(c, st, &v201.BootNotificationRequest{Reason: v201.BootReasonEnumPowerUp,
-		ChargingStation: v201.ChargingStation{VendorName: "V", Model: "M"}})
-	if err != nil || boot.Status != v201.RegistrationStatusEnumPending {
-		t.Fatalf("pending policy: %+v %v", boot, err)
-	}
+		h = newH(csms.Config{UnknownStations: csms.PendingUnknown})
+		c := ctx(t)
+		st := h.dial(t, "NEWCOMER", ocpp.V201, "")
+		boot, err := ocpp.Call(c, st, &v201.BootNotificationRequest{Reason: v201.BootReasonEnumPowerUp,
+			ChargingStation: v201.ChargingStation{VendorName: "V", Model: "M"}})
+		if err != nil || boot.Status != v201.RegistrationStatusEnumPending {
+			t.Fatalf("pending policy: %+v %v", boot, err)
+		}
+	})
 }
 
 func TestSecurityProfile1NeedsTheStationsPassword(t *testing.T) {
-	h := newHarness(t, csms.Config{LoginBackoff: time.Nanosecond}) // no waiting between the attempts here
-	c := ctx(t)
-	hash, err := csms.HashPassword("correct-horse-battery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.store.SaveStation(c, csms.Station{ID: "SECURE", SecurityProfile: 1, PasswordHash: hash, Registration: csms.RegistrationAccepted}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = (&ocpp.Dialer{Password: "wrong-password-entirely"}).Dial(c, h.url, "SECURE", nil)
-	var de *ocpp.DialError
-	if !errors.As(err, &de) || de.Status != http.StatusUnauthorized {
-		t.Fatalf("wrong password: want 401, got %v", err)
-	}
-	if _, err := (&ocpp.Dialer{}).Dial(c, h.url, "SECURE", nil); !errors.As(err, &de) || de.Status != http.StatusUnauthorized {
-		t.Fatalf("no password: want 401, got %v", err)
-	}
-	h.dial(t, "SECURE", ocpp.V201, "correct-horse-battery")
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{LoginBackoff: time.Nanosecond}) // no waiting between the attempts here
+		c := ctx(t)
+		hash, err := csms.HashPassword("correct-horse-battery")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.store.SaveStation(c, csms.Station{ID: "SECURE", SecurityProfile: 1, PasswordHash: hash, Registration: csms.RegistrationAccepted}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = (&ocpp.Dialer{Password: "wrong-password-entirely"}).Dial(c, h.url, "SECURE", nil)
+		var de *ocpp.DialError
+		if !errors.As(err, &de) || de.Status != http.StatusUnauthorized {
+			t.Fatalf("wrong password: want 401, got %v", err)
+		}
+		if _, err := (&ocpp.Dialer{}).Dial(c, h.url, "SECURE", nil); !errors.As(err, &de) || de.Status != http.StatusUnauthorized {
+			t.Fatalf("no password: want 401, got %v", err)
+		}
+		h.dial(t, "SECURE", ocpp.V201, "correct-horse-battery")
+	})
 }
 
 func TestPasswordHashesVerifyOnlyTheirPassword(t *testing.T) {
@@ -259,23 +270,25 @@ func TestPasswordHashesVerifyOnlyTheirPassword(t *testing.T) {
 // Password guessing is slowed down: after a failure the identity (and the
 // address) must wait, even with the right password, until the delay ends.
 func TestFailedLoginsAreSlowedDown(t *testing.T) {
-	var clock atomic.Int64
-	clock.Store(time.Now().UnixNano())
-	h := newHarness(t, csms.Config{LoginBackoff: 10 * time.Second, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
-	c := ctx(t)
-	hash, _ := csms.HashPassword("the-right-password-1")
-	h.store.SaveStation(c, csms.Station{ID: "LOCKED", SecurityProfile: 1, PasswordHash: hash, Registration: csms.RegistrationAccepted})
-	var de *ocpp.DialError
-	if _, err := (&ocpp.Dialer{Password: "a-wrong-password-xx"}).Dial(c, h.url, "LOCKED", nil); !errors.As(err, &de) || de.Status != 401 {
-		t.Fatalf("wrong password: %v", err)
-	}
-	if _, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil); !errors.As(err, &de) || de.Status != 429 {
-		t.Fatalf("right password during the delay: want 429, got %v", err)
-	}
-	clock.Add(int64(11 * time.Second))
-	conn, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil)
-	if err != nil {
-		t.Fatalf("after the delay: %v", err)
-	}
-	conn.Close(1000, "")
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		var clock atomic.Int64
+		clock.Store(time.Now().UnixNano())
+		h := newH(csms.Config{LoginBackoff: 10 * time.Second, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
+		c := ctx(t)
+		hash, _ := csms.HashPassword("the-right-password-1")
+		h.store.SaveStation(c, csms.Station{ID: "LOCKED", SecurityProfile: 1, PasswordHash: hash, Registration: csms.RegistrationAccepted})
+		var de *ocpp.DialError
+		if _, err := (&ocpp.Dialer{Password: "a-wrong-password-xx"}).Dial(c, h.url, "LOCKED", nil); !errors.As(err, &de) || de.Status != 401 {
+			t.Fatalf("wrong password: %v", err)
+		}
+		if _, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil); !errors.As(err, &de) || de.Status != 429 {
+			t.Fatalf("right password during the delay: want 429, got %v", err)
+		}
+		clock.Add(int64(11 * time.Second))
+		conn, err := (&ocpp.Dialer{Password: "the-right-password-1"}).Dial(c, h.url, "LOCKED", nil)
+		if err != nil {
+			t.Fatalf("after the delay: %v", err)
+		}
+		conn.Close(1000, "")
+	})
 }
