@@ -235,6 +235,12 @@ func (s *Station) afterAnswer(fn func()) {
 
 const afterAnswerDelay = 20 * time.Millisecond
 
+// resetAfter is how long a Reset waits before it drops the connection: long
+// enough for the Accepted answer to be written even on a loaded machine (a
+// lost answer would leave the server guessing), and a real charger takes
+// longer than that to shut down anyway.
+const resetAfter = 250 * time.Millisecond
+
 // isConnErr tells the errors that mean the message may not have reached the
 // server because the connection is gone.
 func isConnErr(err error) bool {

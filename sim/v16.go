@@ -202,7 +202,7 @@ var router16 = func() *ocpp.Router {
 		if req.Type == v16.ResetTypeHard {
 			reason = "HardReset"
 		}
-		s.afterAnswer(func() { s.reset(reason) })
+		time.AfterFunc(resetAfter, func() { s.reset(reason) })
 		return &v16.ResetResponse{Status: v16.ResetStatusAccepted}, nil
 	})
 	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v16.ChangeAvailabilityRequest) (*v16.ChangeAvailabilityResponse, error) {

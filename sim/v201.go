@@ -259,7 +259,7 @@ var router201 = func() *ocpp.Router {
 				return &v201.ResetResponse{Status: v201.ResetStatusEnumScheduled}, nil
 			}
 		}
-		s.afterAnswer(func() { s.reset("ImmediateReset") })
+		time.AfterFunc(resetAfter, func() { s.reset("ImmediateReset") })
 		return &v201.ResetResponse{Status: v201.ResetStatusEnumAccepted}, nil
 	})
 	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v201.ChangeAvailabilityRequest) (*v201.ChangeAvailabilityResponse, error) {
