@@ -56,16 +56,17 @@
 // ClearChargingProfile, DataTransfer. Every other action gets NotSupported
 // (NotImplemented if the version has no such action). Actions that make the
 // station do something (start, stop, reset, trigger, status changes) act
-// just after the answer has gone out. Reset stops running transactions,
+// just after the answer has gone out (20 ms later; a Reset 250 ms later).
+// Reset stops running transactions,
 // drops the connection, stays offline for Config.RebootDelay, reconnects and
 // boots again. DataTransfer is answered Accepted for the vendorIds in
 // Config.DataTransferVendors and UnknownVendorId otherwise.
 //
 // Configuration: 1.6 keys and 2.0.1 variables are two names for one set of
-// values (see settingTable); HeartbeatInterval (OCPPCommCtrlr),
+// values (Snapshot().Config lists them); HeartbeatInterval (OCPPCommCtrlr),
 // MeterValueSampleInterval (SampledDataCtrlr.TxUpdatedInterval),
 // MeterValuesSampledData (SampledDataCtrlr.TxUpdatedMeasurands),
-// AuthorizeRemoteTxRequests (AuthCtrlr.AuthorizeRemoteStart) and
+// AuthorizeRemoteTxRequests (AuthCtrlr.AuthorizeRemoteStart),
 // StopTransactionOnEVSideDisconnect (TxCtrlr.StopTxOnEVSideDisconnect),
 // ClockAlignedDataInterval (AlignedDataCtrlr.Interval) and
 // MeterValuesAlignedData (AlignedDataCtrlr.Measurands) take effect; the
@@ -82,8 +83,10 @@
 // call fails at once with [ErrOffline]. A 1.6 transaction started offline
 // has the id "local-N" until the replayed StartTransaction returns the
 // server's transactionId, which the replayed MeterValues and
-// StopTransaction then carry. Status changes made offline are reported
-// after the reconnection when the station boots or its status next changes.
+// StopTransaction then carry. A message that was on the wire when the
+// connection went is sent again (at least once: a 2.0.1 server may see a
+// seqNo twice, the second time with offline=true). Status changes made
+// offline are reported after the reconnection.
 //
 // # Faults
 //
