@@ -10,8 +10,8 @@ import (
 
 	"github.com/openev/openev/api"
 	"github.com/openev/openev/csms"
-	"github.com/openev/openev/interop/peer"
 	"github.com/openev/openev/internal/testdb"
+	"github.com/openev/openev/interop/peer"
 	"github.com/openev/openev/ocpp"
 )
 
