@@ -77,7 +77,8 @@ func (d *StdDB) Close() error {
 type stdTx struct {
 	db     *StdDB
 	tx     *sql.Tx
-	missed map[string]bool // statements to prepare after the transaction
+	missed map[string]bool      // statements to prepare after the transaction
+	bound  map[string]*sql.Stmt // kept statements bound to this transaction
 }
 
 // txStmt returns the kept statement bound to this transaction, or nil to
@@ -85,6 +86,9 @@ type stdTx struct {
 func (t *stdTx) txStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if !t.db.Prepared {
 		return nil, nil
+	}
+	if s, ok := t.bound[query]; ok {
+		return s, nil
 	}
 	s, ok := t.db.stmts.Load(query)
 	if !ok {
@@ -94,8 +98,14 @@ func (t *stdTx) txStmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		t.missed[query] = true
 		return nil, nil
 	}
-	// On the connection the statement was prepared on, this reuses it.
-	return t.tx.StmtContext(ctx, s.(*sql.Stmt)), nil
+	// On the connection the statement was prepared on, this reuses it; a
+	// batch runs the same few statements hundreds of times, so bind once.
+	bs := t.tx.StmtContext(ctx, s.(*sql.Stmt))
+	if t.bound == nil {
+		t.bound = map[string]*sql.Stmt{}
+	}
+	t.bound[query] = bs
+	return bs, nil
 }
 
 // prepareMissed prepares, now that the connection is free, the statements

@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"math"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/openev/openev/csms"
 	"github.com/openev/openev/store/internal/sqldb"
@@ -45,27 +48,55 @@ func withDefaults(v csms.MeterValue) csms.MeterValue {
 // duplicates. Values without an EVSE take the event's (not the
 // transaction's, which may still change with events yet to arrive).
 func insertMeterValues(ctx context.Context, q sqldb.Querier, row *txRow, e *csms.TxEvent) error {
-	for _, v := range e.MeterValues {
-		v.StationID = row.stationID
-		id := row.id
-		v.TransactionID = &id
-		if v.EVSE == 0 {
-			v.EVSE = e.EVSE
+	id := row.id
+	for chunk := range slices.Chunk(e.MeterValues, maxRowsPerInsert) {
+		args := make([]any, 0, len(chunk)*meterValueColumns)
+		for _, v := range chunk {
+			v.StationID = row.stationID
+			v.TransactionID = &id
+			if v.EVSE == 0 {
+				v.EVSE = e.EVSE
+			}
+			args = appendMeterValue(args, v)
 		}
-		if err := insertMeterValue(ctx, q, v); err != nil {
+		if _, err := q.Exec(ctx, insertMeterValuesSQL(len(chunk)), args...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func insertMeterValue(ctx context.Context, q sqldb.Querier, v csms.MeterValue) error {
-	v = withDefaults(v)
-	_, err := q.Exec(ctx, `INSERT INTO meter_values (station_id, transaction_id, evse, ts, measurand,
+const (
+	meterValueColumns = 12
+	// maxRowsPerInsert keeps a statement's parameters under SQLite's
+	// default limit (32766) and PostgreSQL's (65535).
+	maxRowsPerInsert = 1000
+)
+
+// insertSQL caches the multi-row INSERT for each row count: one statement
+// per event instead of one per value.
+var insertSQL sync.Map // int -> string
+
+func insertMeterValuesSQL(rows int) string {
+	if q, ok := insertSQL.Load(rows); ok {
+		return q.(string)
+	}
+	row := "(" + placeholders(meterValueColumns) + ")"
+	q := `INSERT INTO meter_values (station_id, transaction_id, evse, ts, measurand,
 			phase, context, location, value, unit, raw_value, raw_unit)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		v.StationID, v.TransactionID, v.EVSE, ns(v.Timestamp), v.Measurand, v.Phase, v.Context,
-		v.Location, v.Value, v.Unit, v.RawValue, v.RawUnit)
+		VALUES ` + strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ") + ` ON CONFLICT DO NOTHING`
+	insertSQL.Store(rows, q)
+	return q
+}
+
+func appendMeterValue(args []any, v csms.MeterValue) []any {
+	v = withDefaults(v)
+	return append(args, v.StationID, v.TransactionID, v.EVSE, ns(v.Timestamp), v.Measurand, v.Phase,
+		v.Context, v.Location, v.Value, v.Unit, v.RawValue, v.RawUnit)
+}
+
+func insertMeterValue(ctx context.Context, q sqldb.Querier, v csms.MeterValue) error {
+	_, err := q.Exec(ctx, insertMeterValuesSQL(1), appendMeterValue(nil, v)...)
 	return err
 }
 
