@@ -35,6 +35,7 @@ type API struct {
 	// CommandTimeout bounds how long a command waits for the station's
 	// answer. Default 30s.
 	commandTimeout time.Duration
+	observe        func(direction, action string, err error, took time.Duration)
 	mux            *http.ServeMux
 }
 
@@ -46,6 +47,9 @@ type Options struct {
 	CommandTimeout time.Duration
 	// Logger; default discards.
 	Logger *slog.Logger
+	// ObserveCall, when set, is told of every call the API makes to a
+	// station (for metrics).
+	ObserveCall func(direction, action string, err error, took time.Duration)
 }
 
 // New returns the API on a store and the OCPP server's connections.
@@ -59,7 +63,10 @@ func New(store csms.Store, stations Stations, opts Options) (*API, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	a := &API{store: store, stations: stations, key: opts.APIKey, log: opts.Logger, commandTimeout: opts.CommandTimeout}
+	if opts.ObserveCall == nil {
+		opts.ObserveCall = func(string, string, error, time.Duration) {}
+	}
+	a := &API{store: store, stations: stations, key: opts.APIKey, log: opts.Logger, commandTimeout: opts.CommandTimeout, observe: opts.ObserveCall}
 	a.routes()
 	return a, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 	"sync/atomic"
 
 	"github.com/openev/openev/csms"
@@ -128,7 +129,9 @@ func (a *API) send(w http.ResponseWriter, r *http.Request, c *ocpp.Conn, action 
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), a.commandTimeout)
 	defer cancel()
+	start := time.Now()
 	resp, err := c.CallRaw(ctx, action, payload)
+	a.observe("to_station", action, err, time.Since(start))
 	var oe *ocpp.Error
 	switch {
 	case err == nil:

@@ -124,7 +124,7 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	}
 	m := metrics.New(srv)
 	srv.Handler = m.WrapHandler(svc.Handler())
-	adminAPI, err := api.New(store, srv, api.Options{APIKey: key, Logger: log})
+	adminAPI, err := api.New(store, srv, api.Options{APIKey: key, Logger: log, ObserveCall: m.Observe})
 	if err != nil {
 		return err
 	}
