@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 	"sync/atomic"
+	"time"
 
 	"github.com/openev/openev/csms"
 	"github.com/openev/openev/ocpp"
