@@ -71,7 +71,10 @@ func (d *Dialer) Dial(ctx context.Context, serverURL, identity string, h Handler
 		NetDialContext:   d.NetDialContext,
 		HandshakeTimeout: d.HandshakeTimeout,
 		WriteBufferPool:  &sync.Pool{},
-		Proxy:            http.ProxyFromEnvironment,
+		// As on the server: a small read buffer keeps an idle station cheap
+		// (the simulator runs tens of thousands); larger frames are read in pieces.
+		ReadBufferSize: 512,
+		Proxy:          http.ProxyFromEnvironment,
 	}
 	header := d.Header.Clone()
 	if header == nil {
