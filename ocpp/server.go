@@ -79,6 +79,11 @@ type Server struct {
 	Versions []Version
 	// Options tune every connection.
 	Options Options
+	// Transport is the websocket implementation under the connections:
+	// TransportNbio (the default: an idle station costs no goroutine) or
+	// TransportGorilla. TLS connections are served by gorilla either way;
+	// see docs/ocpp.md, "Transport".
+	Transport Transport
 
 	once     sync.Once
 	opts     Options
@@ -88,6 +93,7 @@ type Server struct {
 	conns   map[string]*Conn
 	closing bool
 	pinger  *pinger
+	nbio    *nbioServer // the event loop, once a connection needed it
 }
 
 func (s *Server) init() {
@@ -155,10 +161,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered the request
 	}
-	w2 := &gorillaWire{ws: ws, writeTimeout: s.opts.WriteTimeout}
+	w2, attach, serve := s.serverWire(ws) // see Server.Transport
 	c := newConn(identity, version, s.Handler, &s.opts, w2)
 	c.handshake = hs
 	c.onClose = s.unregister
+	if err := attach(c); err != nil {
+		return
+	}
 	if s.Connect != nil {
 		h, err := s.Connect(c)
 		if err != nil {
@@ -175,9 +184,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hs.Request = nil
 	s.register(c)
 	s.opts.Logger.Info("station connected", "station", identity, "ocpp", version.String(), "remote", r.RemoteAddr)
-	// Reading in a fresh goroutine lets net/http's goroutine, its request and
-	// its buffers go: that is most of an idle connection's memory.
-	go serveGorilla(ws, c)
+	// Reading starts now (gorilla: in a fresh goroutine, which lets net/http's
+	// goroutine, its request and its buffers go; nbio: on the event loop).
+	serve(c)
 }
 
 // negotiate picks the first subprotocol in the station's order that we speak.
