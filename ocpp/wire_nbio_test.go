@@ -99,12 +99,10 @@ func TestNbioIdleStationsHoldNoGoroutine(t *testing.T) {
 	waitFor(t, "warm-up", func() bool { return srv.Len() == 1 })
 	time.Sleep(50 * time.Millisecond)
 	before := runtime.NumGoroutine()
-	var raws []*rawClient
-	for i := range n {
+	for i := range n { // dialRaw keeps each client open until the test ends
 		rc := dialRaw(t, base+fmt.Sprintf("/CS%d", i), "ocpp2.0.1")
 		rc.send(`[2,"1","Heartbeat",{}]`)
 		rc.next()
-		raws = append(raws, rc)
 	}
 	waitFor(t, "all registered", func() bool { return srv.Len() == n+1 })
 	var after int
