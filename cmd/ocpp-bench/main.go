@@ -98,7 +98,8 @@ func parseFlags(args []string) (config, output, error) {
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "closed-loop load before the measured closed loop (lets node's JIT warm up)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 200, "stations sending back to back in the closed loop")
 	fs.Float64Var(&cfg.Rate, "rate", goalRate, "calls per second in the fixed-rate phase")
-	fs.StringVar(&servers, "servers", openevName+","+peerName, "servers to measure, in order: "+openevName+", "+peerName+", and "+bareName+" (bare gorilla websocket without OCPP: the floor)")
+	fs.StringVar(&servers, "servers", openevName+","+peerName, "servers to measure, in order: "+openevName+" (ocpp.Server, default transport), "+
+		openevGorillaName+" (ocpp.Server on gorilla), "+peerName+", "+bareName+" (gorilla websocket without OCPP: the floor)")
 	fs.StringVar(&cfg.Protocol, "protocol", "ocpp2.0.1", "websocket subprotocol the stations offer: ocpp1.6, ocpp2.0.1 or ocpp2.1")
 	fs.DurationVar(&cfg.Ping, "ping", 30*time.Second, "websocket ping interval of both servers (30 s is both libraries' default); negative turns pings off")
 	fs.DurationVar(&cfg.WaitQuiet, "wait-quiet", 30*time.Second, "before each load phase, wait up to this long for other processes to use less than 10% of a core")
@@ -106,8 +107,8 @@ func parseFlags(args []string) (config, output, error) {
 	fs.BoolVar(&out.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&out.markdown, "markdown", false, "print the report as a markdown section for docs/benchmarks.md")
 	fs.StringVar(&out.from, "report", "", "print the report saved (with -json) in this file instead of measuring, e.g. with -markdown")
-	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile of the idle openev server to this file (last run)")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the openev server during the closed loop to this file (last run)")
+	fs.StringVar(&cfg.MemProfile, "memprofile", "", "write a heap profile of the idle openev server to this file (last run; openev-gorilla's gets the suffix .openev-gorilla)")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the openev server during the closed loop to this file (last run; openev-gorilla's gets the suffix .openev-gorilla)")
 	fs.Func("server-env", "`KEY=VALUE` added to the environment of the Go servers (openev, bare), e.g. GOGC=200 or GODEBUG=gctrace=1 (repeatable)", func(kv string) error {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return errors.New("want KEY=VALUE")
@@ -123,8 +124,8 @@ func parseFlags(args []string) (config, output, error) {
 	}
 	for _, s := range strings.Split(servers, ",") {
 		s = strings.TrimSpace(s)
-		if s != openevName && s != peerName && s != bareName {
-			return cfg, out, fmt.Errorf("-servers: unknown server %q (want %s, %s or %s)", s, openevName, peerName, bareName)
+		if !slices.Contains(serverNames, s) {
+			return cfg, out, fmt.Errorf("-servers: unknown server %q (want one of %s)", s, strings.Join(serverNames, ", "))
 		}
 		if !slices.Contains(cfg.Servers, s) {
 			cfg.Servers = append(cfg.Servers, s)

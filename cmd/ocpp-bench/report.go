@@ -200,6 +200,9 @@ func (r *report) judge() []goal {
 	} else {
 		g.Result = "openev not measured"
 	}
+	if v, ok := r.value(openevGorillaName, "memory_per_station"); ok {
+		g.Result += fmt.Sprintf("; openev-gorilla %s (%s)", fmtBytes(v), map[bool]string{true: "met", false: "missed"}[v <= goalMemPerStation])
+	}
 	goals = append(goals, g)
 
 	g = goal{Goal: "server CPU per round trip ≤ ¼ of ocpp-rpc's (closed loop)"}

@@ -22,7 +22,7 @@ import (
 )
 
 // serveEnv switches the binary into the hidden server mode, naming the
-// server to serve (openev or bare): the bench re-executes itself with it so
+// server to serve (openev, openev-gorilla or bare): the bench re-executes itself with it so
 // that the server has a process, and so an RSS and a CPU time, of its own.
 const serveEnv = "OCPP_BENCH_SERVE"
 
@@ -48,8 +48,8 @@ func serve(name string) error {
 	var conns func() int
 	var shutdown func(context.Context) error
 	switch name {
-	case openevName:
-		srv, err := newOpenEVServer()
+	case openevName, openevGorillaName:
+		srv, err := newOpenEVServer(name)
 		if err != nil {
 			return err
 		}
@@ -115,9 +115,9 @@ func serve(name string) error {
 }
 
 // newOpenEVServer is ocpp.Server with the library's defaults (strict
-// validation, pings every 30 s unless OCPP_BENCH_PING says otherwise) and its
-// logs discarded.
-func newOpenEVServer() (*ocpp.Server, error) {
+// validation, pings every 30 s unless OCPP_BENCH_PING says otherwise, its
+// default transport unless name asks for gorilla) and its logs discarded.
+func newOpenEVServer(name string) (*ocpp.Server, error) {
 	opts := ocpp.Options{Logger: discardLogger()}
 	if v := os.Getenv(pingEnv); v != "" {
 		d, err := time.ParseDuration(v)
@@ -126,7 +126,11 @@ func newOpenEVServer() (*ocpp.Server, error) {
 		}
 		opts.PingInterval = d
 	}
-	return &ocpp.Server{Handler: benchRouter(), Options: opts}, nil
+	srv := &ocpp.Server{Handler: benchRouter(), Options: opts}
+	if name == openevGorillaName {
+		srv.Transport = ocpp.TransportGorilla
+	}
+	return srv, nil
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

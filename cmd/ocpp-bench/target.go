@@ -30,23 +30,30 @@ type target interface {
 
 // The names of the servers, as -servers takes them.
 const (
-	openevName = "openev"
-	peerName   = "ocpp-rpc"
-	bareName   = "bare" // the floor: bare gorilla websocket, no OCPP library (bare.go)
+	openevName        = "openev"         // ocpp.Server on its default transport
+	openevGorillaName = "openev-gorilla" // ocpp.Server on TransportGorilla
+	peerName          = "ocpp-rpc"
+	bareName          = "bare" // the floor: bare gorilla websocket, no OCPP library (bare.go)
 )
+
+// serverNames are the servers -servers knows.
+var serverNames = []string{openevName, openevGorillaName, peerName, bareName}
+
+// isOpenEV says whether the named server is an ocpp.Server.
+func isOpenEV(name string) bool { return name == openevName || name == openevGorillaName }
 
 func startTarget(ctx context.Context, name string, cfg config) (target, error) {
 	switch name {
-	case openevName, bareName:
+	case openevName, openevGorillaName, bareName:
 		return startGoServer(ctx, name, append(cfg.ServerEnv, pingEnv+"="+cfg.Ping.String()))
 	case peerName:
 		return startPeer(ctx, cfg.Protocol, cfg.Ping)
 	}
-	return nil, fmt.Errorf("unknown server %q in -servers (want %s, %s or %s)", name, openevName, peerName, bareName)
+	return nil, fmt.Errorf("unknown server %q in -servers (want one of %s)", name, strings.Join(serverNames, ", "))
 }
 
 // goServer is this binary re-executed in the hidden server mode (serve.go),
-// serving openev or the bare floor.
+// serving openev (on either transport) or the bare floor.
 type goServer struct {
 	name  string
 	cmd   *exec.Cmd
