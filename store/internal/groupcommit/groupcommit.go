@@ -149,6 +149,43 @@ func (c *Committer) run(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
+	if !c.runPlain(ctx, live) {
+		c.runSavepoints(ctx, live)
+	}
+}
+
+// runPlain is the optimistic pass: the batch without savepoints, because
+// writes rarely fail and a savepoint costs two statements per write (two
+// network round trips on PostgreSQL). If a write of a batch of several
+// fails, it rolls everything back and returns false, and the batch runs
+// again with a savepoint around each write: a write is a function of the
+// database state, so running it again on the same state gives the same
+// result, and the failed first pass left no trace.
+func (c *Committer) runPlain(ctx context.Context, live []*request) bool {
+	tx, err := c.begin(ctx)
+	if err != nil {
+		for _, r := range live {
+			r.err = fmt.Errorf("begin transaction: %w", err)
+		}
+		return true
+	}
+	for _, r := range live {
+		if err := call(ctx, r.fn, tx); err != nil {
+			_ = tx.Rollback(ctx)
+			if len(live) == 1 {
+				r.err = err // a lone write needs no second pass
+				return true
+			}
+			return false
+		}
+	}
+	commit(ctx, tx, live)
+	return true
+}
+
+// runSavepoints runs the batch with a savepoint around each write, so that
+// a failing write is rolled back alone and the others commit.
+func (c *Committer) runSavepoints(ctx context.Context, live []*request) {
 	tx, err := c.begin(ctx)
 	if err != nil {
 		for _, r := range live {
@@ -156,14 +193,7 @@ func (c *Committer) run(batch []*request) {
 		}
 		return
 	}
-	// A lone write needs no savepoint: if it fails, the whole transaction
-	// is rolled back, which is cheaper than a savepoint round trip.
-	single := len(live) == 1
 	for _, r := range live {
-		if single {
-			r.err = call(ctx, r.fn, tx)
-			break
-		}
 		if _, err := tx.Exec(ctx, "SAVEPOINT w"); err != nil {
 			abort(ctx, tx, live, fmt.Errorf("savepoint: %w", err))
 			return
@@ -183,10 +213,12 @@ func (c *Committer) run(batch []*request) {
 			return
 		}
 	}
-	if single && live[0].err != nil {
-		_ = tx.Rollback(ctx)
-		return
-	}
+	commit(ctx, tx, live)
+}
+
+// commit commits the batch; if that fails, every write that had not failed
+// on its own gets the commit's error: nothing uncommitted is acknowledged.
+func commit(ctx context.Context, tx sqldb.Tx, live []*request) {
 	if err := tx.Commit(ctx); err != nil {
 		_ = tx.Rollback(ctx)
 		for _, r := range live {

@@ -96,9 +96,42 @@ func TestBatchIsolatesFailingWrite(t *testing.T) {
 		t.Fatalf("errors = %v, want [nil bad nil]", errs)
 	}
 	got := strings.Join(log, "; ")
-	want := "BEGIN; A; COMMIT; BEGIN; SAVEPOINT w; B; RELEASE SAVEPOINT w; SAVEPOINT w; C; " +
+	// The optimistic pass fails at C and is rolled back; the second pass
+	// isolates C in its savepoint.
+	want := "BEGIN; A; COMMIT; BEGIN; B; C; ROLLBACK; BEGIN; SAVEPOINT w; B; RELEASE SAVEPOINT w; SAVEPOINT w; C; " +
 		"ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w; SAVEPOINT w; D; RELEASE SAVEPOINT w; COMMIT"
 	if got != want {
+		t.Errorf("statements:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestBatchWithoutFailureHasNoSavepoints(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	gate := make(chan struct{})
+	holding := make(chan struct{})
+	var once sync.Once
+	c := New(func(context.Context) (sqldb.Tx, error) {
+		once.Do(func() { close(holding); <-gate })
+		tx := &fakeTx{log: &log, mu: &mu}
+		tx.add("BEGIN")
+		return tx, nil
+	}, 0)
+	defer c.Close()
+	blocker := make(chan error, 1)
+	go func() { blocker <- c.Do(context.Background(), write("A", nil)) }()
+	<-holding
+	wait := queue(t, c, write("B", nil), write("C", nil))
+	close(gate)
+	if err := <-blocker; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range wait() {
+		if err != nil {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	if got, want := strings.Join(log, "; "), "BEGIN; A; COMMIT; BEGIN; B; C; COMMIT"; got != want {
 		t.Errorf("statements:\n got %s\nwant %s", got, want)
 	}
 }
