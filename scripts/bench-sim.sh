@@ -98,7 +98,8 @@ for name in $SERVERS; do
       server_rss_mib: ($peak / 1024), calls_per_s: (.steady.calls_per_s // .calls_per_s), errors: .errors_total,
       hb: ((.steady // .).actions[] | select(.action == "Heartbeat")),
       server_cpu_ms_per_1k_calls: (if .calls > 0 then ($cpu / $hz * 1000 * 1000 / .calls) else 0 end),
-      sim_kib_per_station: (.sim.rss_per_station_bytes / 1024), sim_cpu_ms_per_station: .sim.cpu_per_station_ms,
+      sim_kib_per_station: (.sim.rss_per_station_bytes / 1024), sim_live_kib_per_station: (.sim.live_per_station_bytes / 1024),
+      sim_cpu_ms_per_station: .sim.cpu_per_station_ms,
       sim_cpu_percent: .sim.cpu_percent }' "$work/$name.json")")
   kill "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
@@ -108,8 +109,8 @@ done
 echo
 echo "### Simulator load: $STATIONS stations, $PROTOCOL, $RATE Heartbeats/s for $DURATION (ramp $RAMP), $(nproc) cores"
 echo
-echo "| server | connected | server memory per station | server CPU per 1000 calls (handshakes included) | calls/s (steady) | Heartbeat p50 (steady) | p99 | errors | simulator memory per station | simulator CPU per station |"
+echo "| server | connected | server memory per station | server CPU per 1000 calls (handshakes included) | calls/s (steady) | Heartbeat p50 (steady) | p99 | errors | simulator memory per station: RSS (live) | simulator CPU per station |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${results[@]}"; do
-  jq -r '"| \(.server) | \(.connected)/\(.stations) | \(.mem_per_station_kib | floor) KiB | \(.server_cpu_ms_per_1k_calls | . * 10 | floor / 10) ms | \(.calls_per_s | floor) | \(.hb.p50_ms) ms | \(.hb.p99_ms) ms | \(.errors) | \(.sim_kib_per_station | floor) KiB | \(.sim_cpu_ms_per_station | . * 100 | floor / 100) ms (\(.sim_cpu_percent | floor)% of a core) |"' <<<"$r"
+  jq -r '"| \(.server) | \(.connected)/\(.stations) | \(.mem_per_station_kib | floor) KiB | \(.server_cpu_ms_per_1k_calls | . * 10 | floor / 10) ms | \(.calls_per_s | floor) | \(.hb.p50_ms) ms | \(.hb.p99_ms) ms | \(.errors) | \(.sim_kib_per_station | floor) KiB (\(.sim_live_kib_per_station | floor) KiB) | \(.sim_cpu_ms_per_station | . * 100 | floor / 100) ms (\(.sim_cpu_percent | floor)% of a core) |"' <<<"$r"
 done

@@ -88,6 +88,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		version = ocpp.V201
 	}
 	base := proc()
+	baseLive := liveBytes()
 	stats := NewStats()
 	dialer := &ocpp.Dialer{
 		Versions: []ocpp.Version{version},
@@ -269,6 +270,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.PeakConnected = max(peak.Load(), rep.Connected)
 	end := proc()
 	steadyTo := stats.snapshot()
+	endLive := liveBytes()
 	if o.AtEnd != nil {
 		o.AtEnd()
 	}
@@ -304,6 +306,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if n := max(rep.PeakConnected, 1); rep.Started > 0 {
 		rep.Sim.RSSPerStation = float64(int64(end.RSS)-int64(base.RSS)) / float64(n)
+		rep.Sim.LivePerStation = float64(int64(endLive)-int64(baseLive)) / float64(n)
 		rep.Sim.CPUPerStation = 1000 * (end.CPU - base.CPU).Seconds() / float64(rep.Started)
 	}
 	rep.OK = assertOK.Load() && rep.ErrorsTotal == 0 && rep.Started == o.Stations

@@ -3,6 +3,7 @@ package load
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,4 +60,14 @@ func RaiseFileLimit() (uint64, error) {
 		}
 	}
 	return rl.Cur, nil
+}
+
+// liveBytes runs a garbage collection and returns the bytes of live heap
+// objects plus goroutine stacks: the memory the process really needs, which
+// RSS overstates by the garbage the runtime has not yet returned to the OS.
+func liveBytes() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
 }
