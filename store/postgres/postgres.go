@@ -65,7 +65,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	// waits for the WAL flush.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	if opts.Schema != "" {
-		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
 	}
 	if opts.NoBatching {
 		opts.MaxBatch = 1
