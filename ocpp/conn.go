@@ -265,9 +265,10 @@ func (c *Conn) CallRaw(ctx context.Context, action string, payload json.RawMessa
 	default:
 	}
 	if err := c.wire.writeText(oc.frame); err != nil {
+		// A connection that cannot be written to is finished.
 		c.abandon(oc)
 		c.wire.close(closeInternal, "write failed")
-		return nil, fmt.Errorf("ocpp: sending %s: %w", action, err)
+		return nil, fmt.Errorf("%w: sending %s: %v", ErrClosed, action, err)
 	}
 	select {
 	case out := <-oc.result:
@@ -557,12 +558,14 @@ func (c *Conn) terminate(err error) {
 	c.current, c.queue = nil, nil
 	c.mu.Unlock()
 	for _, oc := range pending {
+		// The outcome goes first: a queued caller woken by its turn checks
+		// for it before writing.
+		oc.result <- callOutcome{err: fmt.Errorf("%w: %v", ErrClosed, err)}
 		select {
 		case <-oc.turn:
 		default:
-			close(oc.turn) // wakes a queued caller; its write then fails
+			close(oc.turn)
 		}
-		oc.result <- callOutcome{err: fmt.Errorf("%w: %v", ErrClosed, err)}
 	}
 	c.cancel()
 	close(c.done)
