@@ -91,11 +91,12 @@ type Store interface {
 //     connector, IDToken, Timestamp and MeterWh.
 //   - The transaction's fields follow from all its events ordered by SeqNo
 //     (then Timestamp), not from arrival order: StartedAt is the Started
-//     event's time (else the earliest event's); MeterStartWh the Started
-//     event's MeterWh (else the earliest reading); the first Ended sets
-//     Status Finished, StoppedAt, MeterStopWh and StopReason, and a second
-//     Ended changes nothing; EVSE, Connector and IDToken come from the
-//     earliest event that has them; EnergyWh is MeterStopWh − MeterStartWh,
+//     event's time (else that of the event with the lowest SeqNo);
+//     MeterStartWh the Started event's MeterWh (else the reading with the
+//     lowest SeqNo); the Ended event with the lowest SeqNo sets Status
+//     Finished, StoppedAt, MeterStopWh and StopReason, so a second Ended
+//     sent later (a higher SeqNo) changes nothing; EVSE, Connector and
+//     IDToken come from the lowest-SeqNo event that has them; EnergyWh is MeterStopWh − MeterStartWh,
 //     or the latest reading − MeterStartWh while active; LastSeqNo the
 //     highest SeqNo.
 //   - MeterValues are stored with the transaction; a value with the same
