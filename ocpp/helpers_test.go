@@ -20,7 +20,7 @@ var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // startServer serves s over a real websocket on a loopback port, at both of
 // the seed's paths, and returns the ws:// base URL of /ocpp.
-func startServer(t *testing.T, s *Server) (base string, hs *httptest.Server) {
+func startServer(t testing.TB, s *Server) (base string, hs *httptest.Server) {
 	t.Helper()
 	if s.Options.Logger == nil {
 		s.Options.Logger = quietLogger
