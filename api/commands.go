@@ -421,7 +421,10 @@ func (v variableRef) parts() (v201.Component, v201.Variable, error) {
 	return comp, v201.Variable{Name: v.Variable, Instance: v.VariableInstance}, nil
 }
 
-func getVariables(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessage) (ocpp.Message, error) {
+// variables reads the variables of a get- or set-variables body and makes
+// each into an item of the 2.0.1 request; use16 names the 1.6 command to
+// use instead.
+func variables[T any](c *ocpp.Conn, body json.RawMessage, use16 string, item func(variableRef, v201.Component, v201.Variable) T) ([]T, error) {
 	var in struct {
 		Variables []variableRef `json:"variables"`
 	}
@@ -429,43 +432,38 @@ func getVariables(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessag
 		return nil, err
 	}
 	if c.Version() == ocpp.V16 {
-		return nil, errVersion{"device-model variables are OCPP 2.0.1; use get-configuration"}
+		return nil, errVersion{"device-model variables are OCPP 2.0.1; use " + use16}
 	}
 	if len(in.Variables) == 0 {
 		return nil, errors.New("variables: give at least one {component, variable}")
 	}
-	req := &v201.GetVariablesRequest{}
+	items := make([]T, len(in.Variables))
 	for i, v := range in.Variables {
 		comp, vr, err := v.parts()
 		if err != nil {
 			return nil, fmt.Errorf("variables[%d]: %w", i, err)
 		}
-		req.GetVariableData = append(req.GetVariableData, v201.GetVariableData{Component: comp, Variable: vr, AttributeType: v201.AttributeEnum(v.Attribute)})
+		items[i] = item(v, comp, vr)
 	}
-	return req, nil
+	return items, nil
+}
+
+func getVariables(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessage) (ocpp.Message, error) {
+	data, err := variables(c, body, "get-configuration", func(v variableRef, comp v201.Component, vr v201.Variable) v201.GetVariableData {
+		return v201.GetVariableData{Component: comp, Variable: vr, AttributeType: v201.AttributeEnum(v.Attribute)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &v201.GetVariablesRequest{GetVariableData: data}, nil
 }
 
 func setVariables(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessage) (ocpp.Message, error) {
-	var in struct {
-		Variables []variableRef `json:"variables"`
-	}
-	if err := decode(body, &in); err != nil {
+	data, err := variables(c, body, "change-configuration", func(v variableRef, comp v201.Component, vr v201.Variable) v201.SetVariableData {
+		return v201.SetVariableData{Component: comp, Variable: vr, AttributeType: v201.AttributeEnum(v.Attribute), AttributeValue: v.Value}
+	})
+	if err != nil {
 		return nil, err
 	}
-	if c.Version() == ocpp.V16 {
-		return nil, errVersion{"device-model variables are OCPP 2.0.1; use change-configuration"}
-	}
-	if len(in.Variables) == 0 {
-		return nil, errors.New("variables: give at least one {component, variable, value}")
-	}
-	req := &v201.SetVariablesRequest{}
-	for i, v := range in.Variables {
-		comp, vr, err := v.parts()
-		if err != nil {
-			return nil, fmt.Errorf("variables[%d]: %w", i, err)
-		}
-		req.SetVariableData = append(req.SetVariableData, v201.SetVariableData{
-			Component: comp, Variable: vr, AttributeType: v201.AttributeEnum(v.Attribute), AttributeValue: v.Value})
-	}
-	return req, nil
+	return &v201.SetVariablesRequest{SetVariableData: data}, nil
 }
