@@ -160,3 +160,46 @@ func TestServeOnPostgreSQL(t *testing.T) {
 		t.Fatalf("station not stored in PostgreSQL: %d", resp.StatusCode)
 	}
 }
+
+// The simulator charges at the real CSMS, in both versions: the session it
+// ran is the transaction the API then lists, with the energy it metered.
+func TestSimChargesAtServe(t *testing.T) {
+	addr, _ := startServe(t, "--data-dir", t.TempDir(), "--api-key", "k", "--accept-unknown-tokens")
+	scenarioFile := filepath.Join(t.TempDir(), "short-charge.yaml")
+	os.WriteFile(scenarioFile, []byte(`name: short-charge
+steps:
+  - connect
+  - boot: {expect: {status: Accepted}}
+  - plug: {evse: 1}
+  - authorize: {expect: {status: Accepted}}
+  - start: {evse: 1}
+  - charge: {for: 2s, evse: 1}
+  - stop: {evse: 1, reason: Local}
+  - unplug: {evse: 1}
+`), 0o644)
+	for _, protocol := range []string{"ocpp1.6", "ocpp2.0.1"} {
+		id := "CHG-" + strings.ReplaceAll(protocol, ".", "")
+		var out bytes.Buffer
+		args := []string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", id, "--protocol", protocol,
+			"--scenario", scenarioFile, "--speed", "600", "--meter-interval", "1s"}
+		if code := run(args, &out, &out); code != 0 {
+			t.Fatalf("%s: sim exited %d:\n%s", protocol, code, out.String())
+		}
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/transactions?station="+id, nil)
+		req.Header.Set("Authorization", "Bearer k")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var txs []struct {
+			Status   string
+			EnergyWh float64 `json:"energy_wh"`
+		}
+		json.NewDecoder(resp.Body).Decode(&txs)
+		resp.Body.Close()
+		// 2 s at 600× is 20 simulated minutes at up to 11 kW.
+		if len(txs) != 1 || txs[0].Status != "Finished" || txs[0].EnergyWh < 500 {
+			t.Fatalf("%s: transactions %+v\nsim output:\n%s", protocol, txs, out.String())
+		}
+	}
+}
