@@ -85,8 +85,8 @@ func TestServeWithNoSetupStoresInSQLiteAndPrintsAKey(t *testing.T) {
 	}
 	key := strings.Fields(out[i+len("this run's key is:"):])[0]
 
-	var simOut bytes.Buffer
-	if code := run([]string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", "SIM-1", "--scenario", "boot"}, &simOut, &simOut); code != 0 {
+	simOut := &syncBuffer{}
+	if code := run([]string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", "SIM-1", "--scenario", "boot"}, simOut, simOut); code != 0 {
 		t.Fatalf("sim boot exited %d: %s", code, simOut.String())
 	}
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/stations/SIM-1", nil)
@@ -144,9 +144,9 @@ func TestServeOnPostgreSQL(t *testing.T) {
 	}
 	conn.Close()
 	addr, stderr := startServe(t, "--db", dsn, "--api-key", "pg-test-key")
-	var simOut bytes.Buffer
+	simOut := &syncBuffer{}
 	id := fmt.Sprintf("PG-%d", time.Now().UnixNano())
-	if code := run([]string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", id, "--protocol", "ocpp1.6", "--scenario", "boot"}, &simOut, &simOut); code != 0 {
+	if code := run([]string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", id, "--protocol", "ocpp1.6", "--scenario", "boot"}, simOut, simOut); code != 0 {
 		t.Fatalf("sim boot exited %d: %s\n%s", code, simOut.String(), stderr.String())
 	}
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/stations/"+id, nil)
@@ -179,10 +179,10 @@ steps:
 `), 0o644)
 	for _, protocol := range []string{"ocpp1.6", "ocpp2.0.1"} {
 		id := "CHG-" + strings.ReplaceAll(protocol, ".", "")
-		var out bytes.Buffer
+		out := &syncBuffer{} // the runner and the stations' tracer write at once
 		args := []string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", id, "--protocol", protocol,
 			"--scenario", scenarioFile, "--speed", "600", "--meter-interval", "1s"}
-		if code := run(args, &out, &out); code != 0 {
+		if code := run(args, out, out); code != 0 {
 			t.Fatalf("%s: sim exited %d:\n%s", protocol, code, out.String())
 		}
 		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/transactions?station="+id, nil)
