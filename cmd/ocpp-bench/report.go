@@ -500,7 +500,7 @@ func format(u unit, v float64) string {
 	if v == math.Trunc(v) {
 		return fmt.Sprintf("%.0f", v)
 	}
-	return fmt.Sprintf("%.1f", v)
+	return fmt.Sprintf("%.2f", v)
 }
 
 func fmtBytes(v float64) string {
