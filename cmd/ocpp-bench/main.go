@@ -136,13 +136,12 @@ func parseFlags(args []string) (config, output, error) {
 		return cfg, out, fmt.Errorf("-protocol %q: want ocpp1.6, ocpp2.0.1 or ocpp2.1", cfg.Protocol)
 	case cfg.Stations < 1 || cfg.Concurrency < 1 || cfg.Runs < 1:
 		return cfg, out, errors.New("-stations, -concurrency and -runs must be at least 1")
-	case cfg.Concurrency > cfg.Stations:
-		return cfg, out, fmt.Errorf("-concurrency %d is more than -stations %d", cfg.Concurrency, cfg.Stations)
 	case cfg.Rate <= 0 || cfg.Duration <= 0 || cfg.Ping == 0:
 		return cfg, out, errors.New("-rate, -duration and -ping must not be zero or negative (a negative -ping turns pings off)")
 	case out.json && out.markdown:
 		return cfg, out, errors.New("choose one of -json and -markdown")
 	}
+	cfg.Concurrency = min(cfg.Concurrency, cfg.Stations) // a closed loop on every station at most
 	return cfg, out, nil
 }
 

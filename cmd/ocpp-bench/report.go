@@ -122,6 +122,7 @@ const (
 	goalCPURatio      = 0.25    // our CPU per round trip ÷ theirs
 	goalP99           = 2.0     // ms, at goalRate
 	goalRate          = 5000    // calls/s
+	goalStations      = 10000   // connected stations the goals are stated for
 )
 
 // report is the whole output, as -json prints it.
@@ -199,6 +200,10 @@ func (r *report) judge() []goal {
 		}
 	} else {
 		g.Result = "openev not measured"
+	}
+	if r.Config.Stations < goalStations {
+		g.Met = nil
+		g.Result += fmt.Sprintf(" (with %d stations, whose share of the server's fixed costs is larger than at %d: not judged)", r.Config.Stations, goalStations)
 	}
 	if v, ok := r.value(openevGorillaName, "memory_per_station"); ok {
 		g.Result += fmt.Sprintf("; openev-gorilla %s (%s)", fmtBytes(v), map[bool]string{true: "met", false: "missed"}[v <= goalMemPerStation])
