@@ -38,8 +38,8 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := csms.New(st, csms.Config{AcceptUnknownTokens: true})
-	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected,
-		Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	srv := &ocpp.Server{Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	svc.Mount(srv)
 	a, err := api.New(st, srv, api.Options{APIKey: key, CommandTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

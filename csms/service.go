@@ -94,6 +94,16 @@ func (s *Service) Handler() ocpp.Handler {
 	return r
 }
 
+// Mount makes srv the CSMS's OCPP endpoint: its Handler, Authenticate,
+// Connect and Disconnect become the Service's. Set srv.Options before or
+// after; wrap srv.Handler afterwards to observe calls.
+func (s *Service) Mount(srv *ocpp.Server) {
+	srv.Handler = s.Handler()
+	srv.Authenticate = s.Authenticate
+	srv.Connect = s.Connected
+	srv.Disconnect = s.Disconnected
+}
+
 // Authenticate decides whether a station may connect: unknown stations by
 // policy; known ones by their security profile (Basic-auth password for
 // profiles 1 and 2, a client certificate naming the station for 3).

@@ -30,8 +30,8 @@ type harness struct {
 func newHarness(t *testing.T, st csms.Store, cfg csms.Config) *harness {
 	t.Helper()
 	svc := csms.New(st, cfg)
-	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected,
-		Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	srv := &ocpp.Server{Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	svc.Mount(srv)
 	mux := http.NewServeMux()
 	mux.Handle("/ocpp/", srv)
 	hs := httptest.NewServer(mux)

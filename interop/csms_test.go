@@ -20,7 +20,8 @@ import (
 func startCSMSApp(t *testing.T, st csms.Store) (wsURL, apiURL string) {
 	t.Helper()
 	svc := csms.New(st, csms.Config{AcceptUnknownTokens: true})
-	srv := &ocpp.Server{Handler: svc.Handler(), Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected}
+	srv := &ocpp.Server{}
+	svc.Mount(srv)
 	a, err := api.New(st, srv, api.Options{APIKey: "interop-key"})
 	if err != nil {
 		t.Fatal(err)

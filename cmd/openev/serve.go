@@ -118,12 +118,10 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	svc := csms.New(store, csms.Config{
 		HeartbeatInterval: f.heartbeat, UnknownStations: policy, AcceptUnknownTokens: f.acceptUnknownTokens, Logger: log,
 	})
-	srv := &ocpp.Server{
-		Authenticate: svc.Authenticate, Connect: svc.Connected, Disconnect: svc.Disconnected,
-		Options: ocpp.Options{Logger: log, Validation: validation},
-	}
+	srv := &ocpp.Server{Options: ocpp.Options{Logger: log, Validation: validation}}
+	svc.Mount(srv)
 	m := metrics.New(srv)
-	srv.Handler = m.WrapHandler(svc.Handler())
+	srv.Handler = m.WrapHandler(srv.Handler)
 	adminAPI, err := api.New(store, srv, api.Options{APIKey: key, Logger: log, ObserveCall: m.Observe})
 	if err != nil {
 		return err
