@@ -105,6 +105,8 @@ type Conn struct {
 	busy      atomic.Int64 // running handlers and calls; Shutdown waits for zero
 
 	onClose func(*Conn, error)
+
+	afterReply []func() // AfterReply's functions, waiting for the current answer; under inMu
 }
 
 // outCall is one of our CALLs to the peer.
@@ -458,16 +460,47 @@ func (c *Conn) serveInbox() {
 	defer c.busy.Add(-1)
 	for {
 		c.inMu.Lock()
+		after := c.afterReply // registered while the previous CALL was handled, now answered
+		c.afterReply = nil
 		if len(c.inbox) == 0 {
 			c.inRunning = false
 			c.inbox = nil
 			c.inMu.Unlock()
+			c.runAfterReply(after)
 			return
 		}
 		f := c.inbox[0]
 		c.inbox = c.inbox[1:]
 		c.inMu.Unlock()
+		c.runAfterReply(after)
 		c.serveCall(f)
+	}
+}
+
+// AfterReply runs fn in its own goroutine once the answer to the peer's CALL
+// being handled has been written, so that a handler can make CALLs of its own
+// (a TriggerMessage after a BootNotification, say) that never overtake its
+// CALLRESULT: a Call made inside the handler would go out first, and the
+// handler's answer would wait for the peer's. Outside a handler fn starts at
+// once. Shutdown waits for fn like for a running handler.
+func (c *Conn) AfterReply(fn func()) {
+	c.inMu.Lock()
+	if c.inRunning {
+		c.afterReply = append(c.afterReply, fn)
+		c.inMu.Unlock()
+		return
+	}
+	c.inMu.Unlock()
+	c.runAfterReply([]func(){fn})
+}
+
+func (c *Conn) runAfterReply(fns []func()) {
+	for _, fn := range fns {
+		c.busy.Add(1)
+		go func() {
+			defer c.busy.Add(-1)
+			fn()
+		}()
 	}
 }
 
