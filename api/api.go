@@ -127,11 +127,16 @@ func writeError(w http.ResponseWriter, status int, format string, args ...any) {
 	writeJSON(w, status, errorBody{Error: fmt.Sprintf(format, args...)})
 }
 
-// storeError answers a store failure: 404 for ErrNotFound, 500 otherwise
-// (with the detail logged, not shown).
+// storeError answers a store failure: 404 for ErrNotFound, 400 with the
+// store's explanation for ErrInvalid (the request was at fault), 500
+// otherwise (with the detail logged, not shown).
 func (a *API) storeError(w http.ResponseWriter, what string, err error) {
 	if errors.Is(err, csms.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "%s not found", what)
+		return
+	}
+	if errors.Is(err, csms.ErrInvalid) {
+		writeError(w, http.StatusBadRequest, "%s: %v", what, err)
 		return
 	}
 	a.log.Error("store failed", "what", what, "err", err)

@@ -191,6 +191,21 @@ func TestTokensCRUD(t *testing.T) {
 	}
 }
 
+// Input that passes the API's own checks but that the store refuses
+// (csms.ErrInvalid) is the client's fault: 400 with the store's reason, and
+// nothing is saved.
+func TestStoreRefusingBadInputAnswers400(t *testing.T) {
+	e := newEnv(t)
+	var body struct{ Error string }
+	code := e.do("PUT", "/api/v1/tokens/RFID-9", `{"status":"Accepted","expires_at":"2999-01-01T00:00:00Z"}`, &body)
+	if code != 400 || !strings.Contains(body.Error, "expiry") {
+		t.Fatalf("expiry out of the store's range: %d %q, want 400 naming the expiry", code, body.Error)
+	}
+	if code := e.do("GET", "/api/v1/tokens/RFID-9", "", nil); code != 404 {
+		t.Fatalf("the refused token was saved: GET answered %d", code)
+	}
+}
+
 // Commands reach connected stations in their own version and return their
 // answers; what a version cannot do is said plainly.
 func TestCommandsInBothVersions(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/openev/openev/csms"
-	"github.com/openev/openev/store"
 	"github.com/openev/openev/store/internal/groupcommit"
 	"github.com/openev/openev/store/internal/sqldb"
 )
@@ -84,7 +83,7 @@ func (s *Store) errorf(err error, format string, args ...any) error {
 
 // invalid is the error for bad input.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", csms.ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 // notFound maps the driver's "no rows" to csms.ErrNotFound.
