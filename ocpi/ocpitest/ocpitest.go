@@ -121,7 +121,7 @@ func samePeer(t *testing.T, got, want ocpi.Peer) {
 // peerFields includes the fields that Peer's JSON tags leave out.
 func peerFields(p ocpi.Peer) any {
 	return struct {
-		P                       ocpi.Peer
+		P                        ocpi.Peer
 		Incoming, Prev, Outgoing string
 	}{p, p.IncomingToken, p.PreviousIncomingToken, p.OutgoingToken}
 }
