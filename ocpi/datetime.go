@@ -48,8 +48,13 @@ func (d DateTime) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + d.String() + `"`), nil
 }
 
-// UnmarshalJSON accepts every allowed form.
+// UnmarshalJSON accepts every allowed form. null leaves d unchanged, as
+// encoding/json does for other types (an optional field sent as null);
+// whether a required timestamp is missing is for validation to say.
 func (d *DateTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
 		return fmt.Errorf("timestamp must be a string, got %s", b)
 	}
