@@ -17,9 +17,9 @@ func AuthorizationHeader(token string, raw bool) string {
 }
 
 // TokenCandidates returns the tokens an Authorization header may carry, best
-// guess first: the base64-decoded value when it decodes to printable ASCII,
-// then the raw value. The second result reports whether the header has the
-// "Token " scheme at all. A server looks the candidates up in order; a raw
+// guess first: the base64-decoded value (less a trailing newline) when it
+// decodes to printable ASCII, then the raw value. The second result reports
+// whether the header has the "Token " scheme at all. A server looks the candidates up in order; a raw
 // token that happens to be valid base64 of something else is still found
 // by its second candidate.
 func TokenCandidates(header string) (candidates []string, ok bool) {
@@ -31,8 +31,12 @@ func TokenCandidates(header string) (candidates []string, ok bool) {
 	if value == "" {
 		return nil, false
 	}
-	if b, err := base64.StdEncoding.DecodeString(value); err == nil && printableToken(string(b)) {
-		candidates = append(candidates, string(b))
+	if b, err := base64.StdEncoding.DecodeString(value); err == nil {
+		// The spec's own example (ZXhhbXBsZS10b2tlbgo=) encodes a trailing
+		// newline, as `echo token | base64` does; peers copy it.
+		if d := strings.TrimRight(string(b), "\r\n"); printableToken(d) {
+			candidates = append(candidates, d)
+		}
 	}
 	return append(candidates, value), true
 }
