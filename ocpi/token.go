@@ -19,9 +19,9 @@ func AuthorizationHeader(token string, raw bool) string {
 // TokenCandidates returns the tokens an Authorization header may carry, best
 // guess first: the base64-decoded value (less a trailing newline) when it
 // decodes to printable ASCII, then the raw value. The second result reports
-// whether the header has the "Token " scheme at all. A server looks the candidates up in order; a raw
-// token that happens to be valid base64 of something else is still found
-// by its second candidate.
+// whether the header has the "Token " scheme at all. A server looks the
+// candidates up in order; a raw token that happens to be valid base64 of
+// something else is still found by its second candidate.
 func TokenCandidates(header string) (candidates []string, ok bool) {
 	scheme, value, found := strings.Cut(strings.TrimSpace(header), " ")
 	if !found || !strings.EqualFold(scheme, "Token") {
