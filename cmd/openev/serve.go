@@ -115,14 +115,17 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	}
 	defer store.Close()
 
-	svc := csms.New(store, csms.Config{
+	srv := &ocpp.Server{Options: ocpp.Options{Logger: log, Validation: validation}}
+	m := metrics.New(srv)
+	// Everything goes through the timed store, so /metrics shows the
+	// database's share of each answer (openev_store_duration_seconds).
+	timed := m.Store(store)
+	svc := csms.New(timed, csms.Config{
 		HeartbeatInterval: f.heartbeat, UnknownStations: policy, AcceptUnknownTokens: f.acceptUnknownTokens, Logger: log,
 	})
-	srv := &ocpp.Server{Options: ocpp.Options{Logger: log, Validation: validation}}
 	svc.Mount(srv)
-	m := metrics.New(srv)
 	srv.Handler = m.WrapHandler(srv.Handler)
-	adminAPI, err := api.New(store, srv, api.Options{APIKey: key, Logger: log, ObserveCall: m.Observe})
+	adminAPI, err := api.New(timed, srv, api.Options{APIKey: key, Logger: log, ObserveCall: m.Observe})
 	if err != nil {
 		return err
 	}

@@ -202,4 +202,29 @@ steps:
 			t.Fatalf("%s: transactions %+v\nsim output:\n%s", protocol, txs, out.String())
 		}
 	}
+	// The sessions' writes were timed: both versions record their
+	// transaction events through the store.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if n := metricValue(body.String(), `openev_store_duration_seconds_count{op="RecordTransactionEvent"}`); n < 4 {
+		t.Fatalf("store latency of transaction events counted %v times after two sessions, want at least 4:\n%s", n, body.String())
+	}
+}
+
+// metricValue finds a sample in a Prometheus text exposition; -1 if absent.
+func metricValue(exposition, sample string) float64 {
+	for _, line := range strings.Split(exposition, "\n") {
+		if rest, ok := strings.CutPrefix(line, sample+" "); ok {
+			var v float64
+			if _, err := fmt.Sscan(rest, &v); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
 }

@@ -1,6 +1,6 @@
 // Package metrics exposes the CSMS's Prometheus metrics: connected stations,
 // OCPP calls by action and result with their latency, the calls waiting per
-// station, and the store's write latency.
+// station, and the store's latency per operation (Metrics.Store).
 package metrics
 
 import (
@@ -22,6 +22,8 @@ type Metrics struct {
 	registry *prometheus.Registry
 	calls    *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// storeLatency times the csms.Store calls made through Store.
+	storeLatency *prometheus.HistogramVec
 }
 
 // New registers the metrics. server gives the connected stations and their
@@ -39,8 +41,13 @@ func New(server *ocpp.Server) *Metrics {
 			Help:    "Time to answer a station's call (from_station, including the store) or to get a station's answer (to_station).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"direction", "action"}),
+		storeLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "openev_store_duration_seconds",
+			Help:    "Time of a store operation (op: the csms.Store method), until the write is committed; failed ones included.",
+			Buckets: storeBuckets,
+		}, []string{"op"}),
 	}
-	reg.MustRegister(m.calls, m.latency,
+	reg.MustRegister(m.calls, m.latency, m.storeLatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "openev_stations_connected", Help: "Stations with an open OCPP connection.",
