@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/openev/openev/ocpp/internal/jsonscan"
 )
 
 // MessageType is the first element of every OCPP-J frame.
@@ -53,6 +55,15 @@ func (e *FrameError) Error() string { return "ocpp: bad frame: " + e.Reason }
 // DecodeFrame parses one OCPP-J text frame. It never panics; every malformed
 // input yields a *FrameError that says how to answer it.
 func DecodeFrame(data []byte) (Frame, *FrameError) {
+	if f, ok := decodeFrameFast(data); ok {
+		return f, nil
+	}
+	return decodeFrameSlow(data)
+}
+
+// decodeFrameSlow decodes any frame with encoding/json and finds out what
+// is wrong with a malformed one.
+func decodeFrameSlow(data []byte) (Frame, *FrameError) {
 	var parts []json.RawMessage
 	if err := json.Unmarshal(data, &parts); err != nil {
 		if json.Valid(data) {
@@ -119,6 +130,90 @@ func DecodeFrame(data []byte) (Frame, *FrameError) {
 		return f, frameErr(id, mt, MessageTypeNotSupported, fmt.Sprintf("message type %d is not supported", typ))
 	}
 	return f, nil
+}
+
+// decodeFrameFast decodes the frames that make up nearly all traffic — a
+// well-formed CALL, SEND or CALLRESULT whose id and action have no escapes —
+// with two allocations (the id and a copy of the payload). Anything else
+// (errors, escapes, malformed input) reports false and goes the slow way,
+// which also finds the right answer to a bad frame.
+func decodeFrameFast(data []byte) (Frame, bool) {
+	i := jsonscan.SkipSpace(data, 0)
+	if i+2 >= len(data) || data[i] != '[' {
+		return Frame{}, false
+	}
+	if i = jsonscan.SkipSpace(data, i+1); i >= len(data) {
+		return Frame{}, false
+	}
+	mt := MessageType(data[i] - '0')
+	if mt != TypeCall && mt != TypeCallResult && mt != TypeSend {
+		return Frame{}, false
+	}
+	i, ok := expectComma(data, i+1)
+	if !ok {
+		return Frame{}, false
+	}
+	idEnd, plain, ok := jsonscan.String(data, i)
+	if !ok || !plain || idEnd-i-2 < 1 || idEnd-i-2 > MaxMessageIDLength {
+		return Frame{}, false
+	}
+	f := Frame{Type: mt}
+	idRaw := data[i+1 : idEnd-1]
+	if i, ok = expectComma(data, idEnd); !ok {
+		return Frame{}, false
+	}
+	if mt != TypeCallResult {
+		end, plain, ok := jsonscan.String(data, i)
+		if !ok || !plain || end-i-2 < 1 {
+			return Frame{}, false
+		}
+		f.Action = actionName(data[i+1 : end-1])
+		if i, ok = expectComma(data, end); !ok {
+			return Frame{}, false
+		}
+	}
+	if i >= len(data) || data[i] != '{' {
+		return Frame{}, false
+	}
+	end, ok := jsonscan.Value(data, i)
+	if !ok {
+		return Frame{}, false
+	}
+	close := jsonscan.SkipSpace(data, end)
+	if close >= len(data) || data[close] != ']' || jsonscan.SkipSpace(data, close+1) != len(data) {
+		return Frame{}, false
+	}
+	f.ID = string(idRaw)
+	f.Payload = append(json.RawMessage(nil), data[i:end]...)
+	return f, true
+}
+
+// expectComma skips whitespace, a comma and whitespace from data[i].
+func expectComma(data []byte, i int) (int, bool) {
+	i = jsonscan.SkipSpace(data, i)
+	if i >= len(data) || data[i] != ',' {
+		return i, false
+	}
+	return jsonscan.SkipSpace(data, i+1), true
+}
+
+// knownActions holds every action name of every version, so that decoding
+// a frame reuses the name instead of allocating it.
+var knownActions = func() map[string]string {
+	m := map[string]string{}
+	for _, v := range []Version{V16, V201, V21} {
+		for name := range actions(v) {
+			m[name] = name
+		}
+	}
+	return m
+}()
+
+func actionName(b []byte) string {
+	if name, ok := knownActions[string(b)]; ok {
+		return name
+	}
+	return string(b)
 }
 
 func frameErr(id string, mt MessageType, code ErrorCode, reason string) *FrameError {

@@ -2,6 +2,7 @@ package ocpp
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -130,11 +131,18 @@ func FuzzDecodeFrame(f *testing.F) {
 	for _, seed := range []string{
 		`[2,"1","Heartbeat",{}]`, `[3,"1",{}]`, `[4,"1","GenericError","",{}]`, `[5,"1","InternalError","",{}]`,
 		`[6,"1","NotifyPeriodicEventStream",{}]`, `[]`, `[2]`, `[2,"1"]`, `{}`, `null`, `"x"`, `[9,"1",{}]`,
-		`[2,1,"A",{}]`, `[2,"1","A",[]]`, `[4,"1","E","d",null]`, "\xff\xfe", `[2,"1","A",{"a":[{"b":{}}]}]`,
+		`[2,1,"A",{}]`, `[2,"1","A",[]]`, `[4,"1","E","d",null]`, "\xff\xfe", `[2,"1","A",{"a":[{"b":{}}]}]`, ` [ 2 , "x" , "BootNotification" , {"a" : 1} ] `, `[3,"12345678901234567890123456789012345678",{}]`, `[2,"1","A",{}]x`, `[2,"\u0031","A",{}]`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The fast path decodes exactly what the slow one does.
+		if fast, ok := decodeFrameFast(data); ok {
+			slow, serr := decodeFrameSlow(data)
+			if serr != nil || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("fast path decodes %q as %+v, slow path as %+v (%v)", data, fast, slow, serr)
+			}
+		}
 		frame, ferr := DecodeFrame(data)
 		if ferr != nil {
 			if ferr.ID == "" || len(ferr.ID) > MaxMessageIDLength || ferr.Code == "" {

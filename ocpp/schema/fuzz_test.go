@@ -112,3 +112,45 @@ func resolve(v any, pointer string) (any, bool) {
 	}
 	return v, true
 }
+
+// FuzzAcceptsAgrees checks the fast path against Validate: whatever Accepts
+// takes, encoding/json decodes and Validate finds nothing wrong with.
+func FuzzAcceptsAgrees(f *testing.F) {
+	for i, s := range []string{
+		`{}`, `{"status":"Accepted","idTag":"ab"}`, `{"status":"Accepted","idTag":"ab","connectorId":3}`,
+		`{"status":"Accepted","idTag":"ab","meterValue":[{"timestamp":"2016-12-31T23:59:59Z"}]}`,
+		`{"status":"Accepted","idTag":"ab","status":"Blocked"}`, `{"idTag":"a\u0062","status":"Accepted"}`,
+		`[[[]]]`, `[[[[]]]]`, `1.50`, `-0`, ` {"a":1} `, `{"customData":{"vendorId":"v","x":[1,{}]}}`,
+	} {
+		f.Add([]byte(s), uint32(i*0x9e3779b9))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, skipBits uint32) {
+		skip := KindSet(skipBits) & AllKinds
+		for _, n := range []*Node{testSchema, nested, {}, {Type: Number, MultipleOf: MustDecimal("0.1"), Minimum: MustDecimal("-1e10")}} {
+			for _, s := range []KindSet{0, skip} {
+				if !n.Accepts(data, s) {
+					continue
+				}
+				dec := json.NewDecoder(bytes.NewReader(data))
+				dec.UseNumber()
+				var v any
+				if err := dec.Decode(&v); err != nil || dec.More() {
+					t.Fatalf("Accepts(%q) but encoding/json says: %v (more: %v)", data, err, dec.More())
+				}
+				if viol := n.Validate(v, s); viol != nil {
+					t.Fatalf("Accepts(%q, %v) but Validate: %v", data, s, viol)
+				}
+			}
+		}
+	})
+}
+
+func TestAcceptsDoesNotAllocate(t *testing.T) {
+	data := []byte(`{"status":"Accepted","idTag":"ab","connectorId":3,"meterValue":[{"timestamp":"2016-12-31T23:59:59Z"}]}`)
+	if !testSchema.Accepts(data, 0) {
+		t.Fatal("valid payload not accepted")
+	}
+	if n := testing.AllocsPerRun(100, func() { testSchema.Accepts(data, 0) }); n != 0 {
+		t.Errorf("Accepts allocates %.0f times per run", n)
+	}
+}
