@@ -34,7 +34,7 @@ type echoModule struct {
 	role InterfaceRole
 }
 
-func (m echoModule) Identifier() ModuleID          { return m.id }
+func (m echoModule) Identifier() ModuleID         { return m.id }
 func (m echoModule) InterfaceRole() InterfaceRole { return m.role }
 func (m echoModule) ServeOCPI(w http.ResponseWriter, r *Request) {
 	WriteData(w, http.StatusOK, echoed{Peer: r.Peer.ID, From: r.From.String(), To: r.To.String(), Path: r.Path, Method: r.Method})
