@@ -73,7 +73,8 @@ type Reply struct {
 
 // HTTPError is an answer that carries no OCPI envelope: a 401 without a
 // body, a proxy's HTML 502, a 404 page, or a 2xx whose body is not an
-// envelope. It says the request and the beginning of the body.
+// envelope (a 204 No Content is taken as success). It says the request
+// and the beginning of the body.
 type HTTPError struct {
 	// Method and URL are the request's.
 	Method, URL string
@@ -258,6 +259,10 @@ func (c *Client) decode(method, shown string, resp *http.Response, raw []byte) (
 	}
 	var probe envelopeProbe
 	trimmed := bytes.TrimSpace(raw)
+	if resp.StatusCode == http.StatusNoContent && len(trimmed) == 0 {
+		// Not OCPI, but some peers answer a DELETE so; nothing is lost.
+		return &Reply{Response: Response{StatusCode: StatusSuccess}, HTTPStatus: resp.StatusCode, Header: resp.Header}, nil
+	}
 	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &probe) != nil {
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return nil, httpErr("the answer is not an OCPI envelope (JSON object with status_code)")

@@ -399,3 +399,10 @@ func TestClientLogsRequestsWithoutToken(t *testing.T) {
 		t.Fatalf("log %q contains the token", out)
 	}
 }
+
+func TestClientTakesNoContentAsSuccess(t *testing.T) {
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	if err := (&Client{}).Delete(context.Background(), rec.URL); err != nil {
+		t.Fatalf("204 on DELETE: %v", err)
+	}
+}

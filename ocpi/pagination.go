@@ -39,8 +39,8 @@ type Page struct {
 }
 
 // ParsePage reads date_from, date_to, offset and limit from r's query.
-// date_from and date_to take every DateTime form 2.2.1 allows; offset
-// defaults to 0; limit defaults to maxLimit and is clamped to it (a limit of
+// date_from and date_to take every DateTime form 2.2.1 allows (absent or
+// empty: open); offset defaults to 0; limit defaults to maxLimit and is clamped to it (a limit of
 // 0 counts as none given). maxLimit <= 0 means DefaultPageLimit. A bad
 // value is an *Error with HTTP 200 and status 2001 that names the
 // parameter, as for any request that reached the OCPI layer.
@@ -54,10 +54,10 @@ func ParsePage(r *http.Request, maxLimit int) (Page, error) {
 		name string
 		into *time.Time
 	}{{ParamDateFrom, &p.From}, {ParamDateTo, &p.To}} {
-		if !q.Has(d.name) {
+		v := q.Get(d.name)
+		if strings.TrimSpace(v) == "" {
 			continue
 		}
-		v := q.Get(d.name)
 		// An unescaped "+01:00" offset arrives as " 01:00".
 		t, err := ParseDateTime(strings.ReplaceAll(strings.TrimSpace(v), " ", "+"))
 		if err != nil {
@@ -247,6 +247,9 @@ func (c *Client) List(ctx context.Context, rawURL string, q ListQuery, each func
 				qq.Set(ParamOffset, strconv.Itoa(offset-back))
 				again.RawQuery = qq.Encode()
 				prevTotal = total
+				// This page was not used: its URL may well come back as
+				// the next Link of the page fetched instead.
+				delete(seen, pageURL)
 				u = &again
 				continue
 			}
