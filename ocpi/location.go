@@ -112,7 +112,7 @@ func (l *Location) PutEVSE(e EVSE) {
 func (l *Location) PutConnector(evseUID string, c Connector) error {
 	e, ok := l.EVSE(evseUID)
 	if !ok {
-		return InvalidParams("evse %q not found in location %q: PUT the EVSE before its connectors", evseUID, l.ID)
+		return InvalidParams("evse_uid: %q not found in location %q: PUT the EVSE before its connectors", evseUID, l.ID)
 	}
 	if old, ok := e.Connector(c.ID); ok {
 		*old = c

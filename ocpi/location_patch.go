@@ -132,12 +132,14 @@ func patchObject(patch []byte) (map[string]any, error) {
 }
 
 // sameID records a problem when the patch carries field with a value
-// other than stored (CiStrings compare case-insensitively).
+// other than stored (CiStrings compare case-insensitively), and drops the
+// field from the patch: identifiers never change, not even their case.
 func sameID(v *Validator, p map[string]any, field, stored string) {
 	raw, ok := p[field]
 	if !ok {
 		return
 	}
+	delete(p, field)
 	s, isString := raw.(string)
 	if !isString || !strings.EqualFold(s, stored) {
 		v.Addf(field, "%v does not match the stored object's %q; identifiers cannot change", raw, stored)

@@ -15,7 +15,7 @@ func (l Location) ValidateInto(v *Validator, prefix string) {
 	f := func(name string) string { return Field(prefix, name) }
 	v.CountryCode(f("country_code"), l.CountryCode)
 	v.CiString(f("party_id"), l.PartyID, 3, true)
-	if l.PartyID != "" && len(l.PartyID) != 3 {
+	if l.PartyID != "" && len(l.PartyID) < 3 {
 		v.Addf(f("party_id"), "%q must be 3 characters", l.PartyID)
 	}
 	v.CiString(f("id"), l.ID, 36, true)

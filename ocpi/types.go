@@ -66,13 +66,24 @@ func (n *Number) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if !isJSONNumber(string(b)) {
-		return &json.UnmarshalTypeError{Value: "non-number " + string(b), Type: numberType}
+		kind := "string"
+		switch {
+		case len(b) == 0:
+		case b[0] == '{':
+			kind = "object"
+		case b[0] == '[':
+			kind = "array"
+		case b[0] == 't' || b[0] == 'f':
+			kind = "bool"
+		}
+		return &json.UnmarshalTypeError{Value: kind, Type: numberType}
 	}
 	n.text = string(b)
 	return nil
 }
 
-var numberType = reflect.TypeOf(Number{})
+// numberType makes type errors read "expected a number".
+var numberType = reflect.TypeOf(float64(0))
 
 func isJSONNumber(s string) bool {
 	if s == "" {

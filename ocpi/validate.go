@@ -152,7 +152,7 @@ func (v *Validator) Enum(path, value string, valid bool, typeName string, requir
 		return
 	}
 	if !valid && !v.LenientEnums {
-		v.Addf(path, "%q is not a %s", value, typeName)
+		v.Addf(path, "%q is not %s %s", value, article(typeName), typeName)
 	}
 }
 
@@ -256,4 +256,11 @@ func (v *Validator) DisplayTexts(path string, ts []DisplayText) {
 func (v *Validator) DisplayText(path string, t DisplayText) {
 	v.Language(Field(path, "language"), t.Language)
 	v.String(Field(path, "text"), t.Text, 512, true)
+}
+
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOU", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -119,9 +119,8 @@ func (r CredentialsRole) ValidateInto(v *Validator, prefix string) {
 	v.Enum(Field(prefix, "role"), string(r.Role), r.Role.Valid(), "Role", true)
 	r.BusinessDetails.ValidateInto(v, Field(prefix, "business_details"))
 	v.CiString(Field(prefix, "party_id"), r.PartyID, 3, true)
-	if r.PartyID != "" && len(r.PartyID) != 3 {
+	if r.PartyID != "" && len(r.PartyID) < 3 {
 		v.Addf(Field(prefix, "party_id"), "%q must be 3 characters", r.PartyID)
 	}
 	v.CountryCode(Field(prefix, "country_code"), r.CountryCode)
 }
-
