@@ -75,5 +75,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServeCmd(stdout, stderr), newSimCmd(stdout, stderr), newSimTargetCmd(stdout, stderr))
+	root.AddCommand(newOCPICmd(stdout, stderr))
 	return root
 }
