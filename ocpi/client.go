@@ -88,6 +88,8 @@ type HTTPError struct {
 	Reason string
 }
 
+// Error says the request, the HTTP status, why the answer is unusable and
+// the beginning of the body.
 func (e *HTTPError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ocpi: %s %s: HTTP %d", e.Method, e.URL, e.HTTPStatus)
