@@ -88,7 +88,7 @@ func TestFullLocationFixtureKeepsEveryField(t *testing.T) {
 	// Every field of Location, EVSE, Connector and the nested classes is
 	// set somewhere in full.json: a field the Go type misses or misnames
 	// would be zero here.
-	checkAllFieldsSet(t, "location", reflect.ValueOf(l), map[string]bool{})
+	checkAllFieldsSet(t, reflect.ValueOf(l))
 	if got := l.EnergyMix.EnergySources[2].Percentage.String(); got != "10" {
 		t.Errorf("percentage 10 re-encodes as %q", got)
 	}
@@ -99,14 +99,14 @@ func TestFullLocationFixtureKeepsEveryField(t *testing.T) {
 
 // checkAllFieldsSet fails for a struct field that is the zero value in
 // every element that was visited (lists: at least one element sets it).
-func checkAllFieldsSet(t *testing.T, path string, v reflect.Value, _ map[string]bool) {
+func checkAllFieldsSet(t *testing.T, v reflect.Value) {
 	t.Helper()
 	set := map[string]bool{}
-	collectSet(path, v, set)
+	collectSet(v, set)
 	var missing []string
-	var walk func(p string, typ reflect.Type)
+	var walk func(typ reflect.Type)
 	seenTypes := map[reflect.Type]bool{}
-	walk = func(p string, typ reflect.Type) {
+	walk = func(typ reflect.Type) {
 		for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
 			typ = typ.Elem()
 		}
@@ -120,25 +120,25 @@ func checkAllFieldsSet(t *testing.T, path string, v reflect.Value, _ map[string]
 			if !set[key] {
 				missing = append(missing, key)
 			}
-			walk(p, f.Type)
+			walk(f.Type)
 		}
 	}
-	walk(path, v.Type())
+	walk(v.Type())
 	sort.Strings(missing)
 	if len(missing) > 0 {
 		t.Errorf("fields never set in the fixture: %s", strings.Join(missing, ", "))
 	}
 }
 
-func collectSet(path string, v reflect.Value, set map[string]bool) {
+func collectSet(v reflect.Value, set map[string]bool) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
-			collectSet(path, v.Elem(), set)
+			collectSet(v.Elem(), set)
 		}
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
-			collectSet(path, v.Index(i), set)
+			collectSet(v.Index(i), set)
 		}
 	case reflect.Struct:
 		typ := v.Type()
@@ -152,7 +152,7 @@ func collectSet(path string, v reflect.Value, set map[string]bool) {
 			if !f.IsZero() || f.Kind() == reflect.Bool {
 				set[typ.Name()+"."+typ.Field(i).Name] = true
 			}
-			collectSet(path, f, set)
+			collectSet(f, set)
 		}
 	}
 }

@@ -1,0 +1,71 @@
+package ocpi
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestCredentialsFixtures(t *testing.T) {
+	var c Credentials
+	if err := json.Unmarshal(readFixture(t, "credentials/valid_cpo_emsp.json"), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("valid credentials rejected: %v", err)
+	}
+	for file, path := range map[string]string{
+		"credentials/invalid_no_roles.json":     "roles",
+		"credentials/invalid_role_unknown.json": "roles[0].role",
+	} {
+		var c Credentials
+		if err := json.Unmarshal(readFixture(t, file), &c); err != nil {
+			t.Fatal(err)
+		}
+		wantInvalidParams(t, c.Validate(), path)
+	}
+}
+
+func TestCredentialsRejectsTheSamePartyTwice(t *testing.T) {
+	var c Credentials
+	if err := json.Unmarshal(readFixture(t, "credentials/valid_cpo_emsp.json"), &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Roles[1].PartyID = "fjl"
+	wantInvalidParams(t, c.Validate(), "roles[1]")
+	c.Roles[1].PartyID = "FJ"
+	wantInvalidParams(t, c.Validate(), "roles[1].party_id")
+}
+
+func TestVersionsFixtures(t *testing.T) {
+	var vs []Version
+	if err := json.Unmarshal(readFixture(t, "versions/valid_versions.json"), &vs); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		if err := v.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	var d VersionDetails
+	if err := json.Unmarshal(readFixture(t, "versions/valid_details.json"), &d); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Validate(); err != nil {
+		t.Error(err)
+	}
+	if err := json.Unmarshal(readFixture(t, "versions/invalid_details_role.json"), &d); err != nil {
+		t.Fatal(err)
+	}
+	wantInvalidParams(t, d.Validate(), "endpoints[0].role")
+	wantInvalidParams(t, VersionDetails{Version: Version221}.Validate(), "endpoints")
+	wantInvalidParams(t, Version{Version: Version221, URL: "versions"}.Validate(), "url")
+}
+
+func TestBusinessDetailsAndImage(t *testing.T) {
+	if err := (BusinessDetails{Name: "Fjordlading AS", Website: "https://fjordlading.example"}).Validate(); err != nil {
+		t.Error(err)
+	}
+	wantInvalidParams(t, BusinessDetails{Website: "https://x.example"}.Validate(), "name")
+	wantInvalidParams(t, BusinessDetails{Name: "x", Logo: &Image{URL: "https://x.example/l.png", Category: ImageOperator}}.Validate(), "logo.type")
+	wantInvalidParams(t, Image{URL: "https://x.example/l.png", Category: "ICON", Type: "png"}.Validate(), "category")
+}
