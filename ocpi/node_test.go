@@ -175,16 +175,6 @@ func peerOf(t *testing.T, n *testNode, id string) Peer {
 	return p
 }
 
-// onlyPeer returns the node's single peer.
-func onlyPeer(t *testing.T, n *testNode) Peer {
-	t.Helper()
-	ps, err := n.store.Peers(context.Background())
-	if err != nil || len(ps) != 1 {
-		t.Fatalf("peers: %d, %v; want 1", len(ps), err)
-	}
-	return ps[0]
-}
-
 func TestNewNodeRejectsBadConfig(t *testing.T) {
 	good := Config{PublicURL: "https://ocpi.example.com", Parties: []CredentialsRole{cpoA}, Store: NewMemoryStore()}
 	if _, err := NewNode(good); err != nil {
@@ -538,7 +528,7 @@ func TestRotationByEitherSideReplacesTokensAfterGrace(t *testing.T) {
 
 func TestRotationFailureKeepsTheTokens(t *testing.T) {
 	a, b := newNodeA(t), newNodeB(t)
-	atA, atB := register(t, a, b)
+	_, atB := register(t, a, b)
 	a.srv.Close() // A is gone
 	if _, err := b.RotateCredentials(context.Background(), atB.ID); err == nil {
 		t.Fatal("rotation against a closed server succeeded")
@@ -547,7 +537,6 @@ func TestRotationFailureKeepsTheTokens(t *testing.T) {
 	if p.IncomingToken != atB.IncomingToken || p.OutgoingToken != atB.OutgoingToken || p.PreviousIncomingToken != atB.PreviousIncomingToken {
 		t.Fatalf("tokens changed: %+v", p)
 	}
-	_ = atA
 }
 
 func TestUnregisterByEitherSideEndsBothDirections(t *testing.T) {
@@ -584,7 +573,7 @@ func TestUnregisterByEitherSideEndsBothDirections(t *testing.T) {
 
 func TestUnregisterOfUnreachablePeerStillUnregistersHere(t *testing.T) {
 	a, b := newNodeA(t), newNodeB(t)
-	atA, atB := register(t, a, b)
+	_, atB := register(t, a, b)
 	a.srv.Close()
 	p, err := b.Unregister(context.Background(), atB.ID)
 	if err == nil || !strings.Contains(err.Error(), "not told") {
@@ -593,7 +582,6 @@ func TestUnregisterOfUnreachablePeerStillUnregistersHere(t *testing.T) {
 	if p.Status != PeerUnregistered || peerOf(t, b, atB.ID).Status != PeerUnregistered {
 		t.Fatal("not unregistered here")
 	}
-	_ = atA
 }
 
 func TestUnregisterOfPendingPeerRevokesTokenA(t *testing.T) {
@@ -714,4 +702,40 @@ func TestPublicURLWithPathPrefix(t *testing.T) {
 	srv := httptest.NewServer(http.StripPrefix("/ocpi-node", a.Node))
 	defer srv.Close()
 	get(t, srv.URL+"/ocpi-node/ocpi/versions", tok(atB.OutgoingToken)).want(t, 200, StatusSuccess)
+}
+
+func TestHubPeerMayRouteForAnyParty(t *testing.T) {
+	a := newNodeA(t)
+	hub := newTestNode(t, "", []CredentialsRole{role(RoleHub, "DE", "HUB", "Hub")})
+	_, atHub := register(t, a, hub)
+	r := get(t, a.srv.URL+"/ocpi/2.2.1/sender/locations", tok(atHub.OutgoingToken), HeaderFromCountryCode, "FR", HeaderFromPartyID, "XYZ")
+	r.want(t, 200, StatusSuccess)
+	var got echoed
+	r.decode(t, &got)
+	if got.From != "FR-XYZ" || got.To != "NL-CPA" {
+		t.Fatalf("module saw %+v", got)
+	}
+}
+
+func TestNegativeTokenGraceEndsTheOldTokenAtOnce(t *testing.T) {
+	srv := httptest.NewUnstartedServer(nil)
+	a, err := NewNode(Config{PublicURL: "http://" + srv.Listener.Addr().String(), Parties: []CredentialsRole{cpoA}, Store: NewMemoryStore(), TokenGrace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Handle(echoModule{ModuleLocations, Sender})
+	srv.Config.Handler = a
+	srv.Start()
+	defer srv.Close()
+	b := newNodeB(t)
+	pa, _ := a.IssueTokenA(context.Background(), "beta")
+	pb, err := b.Register(context.Background(), a.VersionsURL(), pa.IncomingToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.RotateCredentials(context.Background(), pb.ID); err != nil {
+		t.Fatal(err)
+	}
+	get(t, srv.URL+"/ocpi/2.2.1/sender/locations", tok(pb.OutgoingToken)).want(t, http.StatusUnauthorized, StatusClientError)
+	get(t, srv.URL+"/ocpi/2.2.1/sender/locations", tok(peerOf(t, b, pb.ID).OutgoingToken)).want(t, 200, StatusSuccess)
 }
