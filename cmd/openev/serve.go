@@ -93,6 +93,11 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usageErr("--tls-cert and --tls-key go together")
 	}
+	if f.clientCA != "" && f.tlsCert == "" {
+		// Client certificates need the TLS listener; ignoring the flag would
+		// leave profile-3 stations refused with no hint why.
+		return usageErr("--client-ca needs the TLS listener: give --tls-cert and --tls-key too")
+	}
 	key := f.apiKey
 	if key == "" {
 		key = os.Getenv("OPENEV_API_KEY")

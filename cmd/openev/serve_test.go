@@ -121,6 +121,7 @@ func TestServeRejectsBadFlagsWithExitStatus2(t *testing.T) {
 		{"serve", "--unknown-stations", "maybe"},
 		{"serve", "--validation", "loose"},
 		{"serve", "--tls-cert", "x.pem"},
+		{"serve", "--client-ca", "ca.pem"},
 		{"serve", "--db", "mysql://x"},
 	} {
 		var errOut bytes.Buffer
