@@ -47,6 +47,7 @@ func TestStore(t *testing.T, open func(t *testing.T) ocpi.Store, opts Options) {
 		{"ObjectsOwnersFilter", testObjectsOwners},
 		{"ObjectsDateRangeFromInclusiveToExclusive", testObjectsRange},
 		{"ObjectsStablePagesWithEqualTimes", testObjectsPages},
+		{"ObjectsIDOrderBytewiseIgnoringCase", testObjectsIDOrder},
 		{"ObjectsBadFilterRejected", testObjectsInvalidFilter},
 		{"ConcurrentWriters", testConcurrent},
 	}
@@ -774,6 +775,23 @@ func testObjectsPages(t *testing.T, s ocpi.Store, _ Options) {
 	page, total = list(t, s, ocpi.ObjectFilter{Offset: -5, Limit: 2})
 	if fmt.Sprint(page) != fmt.Sprint(want[:2]) || total != len(want) {
 		t.Fatalf("negative offset = %v (total %d), want the first page %v", page, total, want[:2])
+	}
+}
+
+func testObjectsIDOrder(t *testing.T, s ocpi.Store, _ Options) {
+	ctx := t.Context()
+	// Same time and owner: the ids decide, compared as lower-cased bytes
+	// whatever the database's locale ("B" after "a_0", "a-2" before "A1").
+	want := []string{"a-2", "a.5", "A1", "a_0", "ab", "B", "é"}
+	for i := range want {
+		id := want[(i*3)%len(want)]
+		if err := s.PutObject(ctx, sampleObject(partyNL, id, base)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, total := list(t, s, ocpi.ObjectFilter{})
+	if fmt.Sprint(got) != fmt.Sprint(want) || total != len(want) {
+		t.Fatalf("list = %q (total %d), want %q", got, total, want)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openev/openev/ocpi"
+	"github.com/openev/openev/store"
 	"github.com/openev/openev/store/internal/sqldb"
 )
 
@@ -121,6 +122,15 @@ func (s *Store) SavePeer(ctx context.Context, p ocpi.Peer) error {
 			p.OutgoingToken, p.RawToken, p.VersionsURL, string(p.Version), string(endpoints), string(roles), now, now)
 		return err
 	})
+	if err != nil && p.IncomingToken != "" && !errors.Is(err, store.ErrInvalid) && ctx.Err() == nil {
+		// Another node gave the token away between the check and the
+		// insert, and the unique index refused it: the same bad input.
+		var other string
+		if s.cfg.Reader.QueryRow(ctx, `SELECT id FROM ocpi_peers
+			WHERE incoming_token = ? AND incoming_token <> '' AND id <> ?`, p.IncomingToken, p.ID).Scan(&other) == nil {
+			err = invalid("incoming token already belongs to peer %q; issue a new token", other)
+		}
+	}
 	if err != nil {
 		return s.errorf(err, "save peer %q", p.ID)
 	}
