@@ -371,7 +371,7 @@ func (n *Node) authenticate(r *http.Request) (Peer, string, error) {
 		// The last candidate is the header value itself: a raw token.
 		if raw := i == len(candidates)-1; raw && !peer.RawToken {
 			peer.RawToken = true
-			if err := n.cfg.Store.SavePeer(ctx, peer); err != nil {
+			if _, err := n.updatePeer(ctx, peer.ID, func(p *Peer) error { p.RawToken = true; return nil }); err != nil {
 				n.cfg.Logger.WarnContext(ctx, "ocpi: saving the raw-token mode of a peer", "peer", peer.ID, "error", err)
 			} else {
 				n.cfg.Logger.InfoContext(ctx, "ocpi: the peer sends its token unencoded; we will call it so too", "peer", peer.ID)
