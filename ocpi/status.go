@@ -9,20 +9,20 @@ import (
 // OCPI status codes (status_codes.asciidoc). 1xxx is success, 2xxx a client
 // error, 3xxx a server error, 4xxx a hub error.
 const (
-	StatusSuccess               = 1000
-	StatusClientError           = 2000
-	StatusInvalidParameters     = 2001
-	StatusNotEnoughInformation  = 2002
-	StatusUnknownLocation       = 2003
-	StatusUnknownToken          = 2004
-	StatusServerError           = 3000
-	StatusUnableToUseClientAPI  = 3001
-	StatusUnsupportedVersion    = 3002
-	StatusNoMatchingEndpoints   = 3003
-	StatusHubError              = 4000
-	StatusHubUnknownReceiver    = 4001
-	StatusHubTimeout            = 4002
-	StatusHubConnectionProblem  = 4003
+	StatusSuccess              = 1000
+	StatusClientError          = 2000
+	StatusInvalidParameters    = 2001
+	StatusNotEnoughInformation = 2002
+	StatusUnknownLocation      = 2003
+	StatusUnknownToken         = 2004
+	StatusServerError          = 3000
+	StatusUnableToUseClientAPI = 3001
+	StatusUnsupportedVersion   = 3002
+	StatusNoMatchingEndpoints  = 3003
+	StatusHubError             = 4000
+	StatusHubUnknownReceiver   = 4001
+	StatusHubTimeout           = 4002
+	StatusHubConnectionProblem = 4003
 )
 
 // Error is an OCPI failure: the HTTP status to answer with, the OCPI
