@@ -29,8 +29,13 @@ func (n *Node) serveCredentials(w http.ResponseWriter, r *http.Request, peer Pee
 	case http.MethodGet:
 		WriteData(w, http.StatusOK, n.ourCredentials(token))
 	case http.MethodPost:
-		if peer.Status != PeerPending || n.isRegistering(peer.ID) {
+		if peer.Status != PeerPending {
 			WriteError(w, Errorf(http.StatusMethodNotAllowed, StatusClientError, "you are already registered: use PUT to update the credentials, DELETE to unregister"))
+			return
+		}
+		if n.isRegistering(peer.ID) {
+			// This token is the token B of our own registration with the peer.
+			WriteError(w, Errorf(http.StatusMethodNotAllowed, StatusClientError, "we are registering with you (this is the token B we sent): answer our POST instead"))
 			return
 		}
 		n.acceptCredentials(w, r, peer, false)

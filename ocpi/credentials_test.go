@@ -22,8 +22,9 @@ type otherPlatform struct {
 	versions []VersionNumber
 	noCreds  bool
 
-	mu   sync.Mutex
-	seen []string
+	mu           sync.Mutex
+	seen         []string
+	correlations []string
 }
 
 func newOtherPlatform(t *testing.T, token string, rawOnly bool, versions ...VersionNumber) *otherPlatform {
@@ -45,6 +46,7 @@ func (p *otherPlatform) serve(w http.ResponseWriter, r *http.Request) {
 	h := r.Header.Get("Authorization")
 	p.mu.Lock()
 	p.seen = append(p.seen, h)
+	p.correlations = append(p.correlations, r.Header.Get(HeaderCorrelationID))
 	p.mu.Unlock()
 	ok := h == "Token "+p.token
 	if !p.rawOnly {
@@ -154,6 +156,12 @@ func TestRawTokenPeerIsCalledRaw(t *testing.T) {
 	}
 	if seen := other.headers(); len(seen) != 2 || seen[0] != "Token token-b" {
 		t.Fatalf("callbacks sent %q; want raw only", seen)
+	}
+	other.mu.Lock()
+	corr := slices.Clone(other.correlations)
+	other.mu.Unlock()
+	if want := r.Header.Get(HeaderCorrelationID); want == "" || !slices.Equal(corr, []string{want, want}) {
+		t.Fatalf("callbacks carried correlation ids %q; want the POST's %q", corr, want)
 	}
 	// Our client for it sends the token raw too.
 	if err := a.Client(p).Get(context.Background(), other.srv.URL+"/locations", nil, ForModule(ModuleLocations)); err != nil {

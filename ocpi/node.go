@@ -434,7 +434,7 @@ func (n *Node) routing(h http.Header, peer Peer, id ModuleID, role InterfaceRole
 			return from, to, InvalidParams("headers %s/%s are missing and you have several parties (%s): say which one sends this request", HeaderFromCountryCode, HeaderFromPartyID, partyList(cands))
 		}
 		from = cands[0]
-	} else if !peerIsHub(peer) && !containsParty(peer.Roles, from) {
+	} else if !peer.Represents(from) {
 		return from, to, Errorf(http.StatusNotFound, StatusClientError, "%s/%s %s is not one of your parties (%s) from the credentials handshake", HeaderFromCountryCode, HeaderFromPartyID, from, partyList(distinctParties(peer.Roles)))
 	}
 	if to.IsZero() {
@@ -506,9 +506,14 @@ func containsParty(roles []CredentialsRole, p PartyID) bool {
 	return false
 }
 
-func peerIsHub(p Peer) bool {
+// Represents reports whether the peer may act for party: the party is one
+// of the roles from its credentials, or the peer is a Hub (which reports
+// only itself and forwards for parties it lists elsewhere). Modules use it
+// for the ownership check on client-owned object URLs
+// (transport_and_format: "MAY respond with HTTP 404").
+func (p Peer) Represents(party PartyID) bool {
 	for _, r := range p.Roles {
-		if r.Role == RoleHub {
+		if r.Role == RoleHub || r.Party().Is(party) {
 			return true
 		}
 	}
