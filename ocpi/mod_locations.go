@@ -2,9 +2,9 @@ package ocpi
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -93,126 +93,313 @@ func (l *Locations) Sender() Module { return locationsSender{l} }
 // CPOs push to us. Add it with Node.Handle for an eMSP.
 func (l *Locations) Receiver() Module { return locationsReceiver{l} }
 
-type locationsSender struct{ l *Locations }
-
-func (locationsSender) Identifier() ModuleID         { return ModuleLocations }
-func (locationsSender) InterfaceRole() InterfaceRole { return Sender }
-func (s locationsSender) ServeOCPI(w http.ResponseWriter, r *Request) {
-	s.l.serveSender(w, r)
-}
-
-type locationsReceiver struct{ l *Locations }
-
-func (locationsReceiver) Identifier() ModuleID         { return ModuleLocations }
-func (locationsReceiver) InterfaceRole() InterfaceRole { return Receiver }
-func (s locationsReceiver) ServeOCPI(w http.ResponseWriter, r *Request) {
-	s.l.serveReceiver(w, r)
-}
-
-func (l *Locations) serveSender(w http.ResponseWriter, r *Request) {
-	WriteError(w, errors.New("not implemented"))
-}
-
-func (l *Locations) serveReceiver(w http.ResponseWriter, r *Request) {
-	WriteError(w, errors.New("not implemented"))
-}
-
-type pushKey struct {
-	peer     string
-	owner    PartyID
-	location string
-}
-
-type pushSlot struct{}
 
 // PutLocation validates loc and stores it as a location of our CPO party
-// owner (loc's country_code and party_id are filled from owner when empty
-// and must equal it otherwise), then pushes it to every registered eMSP.
-// A zero last_updated is stamped with the current time, as are the zero
-// last_updated of its EVSEs and Connectors. It returns the stored Location.
+// owner (loc's country_code and party_id are filled in from owner when
+// empty and must equal it otherwise), then pushes it to every registered
+// eMSP. A zero last_updated is stamped with the current time, a zero one
+// of an EVSE or Connector with its parent's; a parent's last_updated is
+// moved up to its newest child's. It returns the Location as stored.
 func (l *Locations) PutLocation(ctx context.Context, owner PartyID, loc Location) (Location, error) {
-	return Location{}, errors.New("not implemented")
+	if err := l.checkOurs(owner); err != nil {
+		return Location{}, err
+	}
+	switch {
+	case loc.CountryCode == "" && loc.PartyID == "":
+		loc.CountryCode, loc.PartyID = owner.CountryCode, owner.PartyID
+	case !loc.Party().Is(owner):
+		return Location{}, InvalidParams("country_code/party_id %s of location %q is not its owner %s", loc.Party(), loc.ID, owner)
+	}
+	loc.LastUpdated = l.stamp(loc.LastUpdated)
+	for i := range loc.EVSEs {
+		e := &loc.EVSEs[i]
+		if e.LastUpdated.IsZero() {
+			e.LastUpdated = loc.LastUpdated
+		}
+		for j := range e.Connectors {
+			if e.Connectors[j].LastUpdated.IsZero() {
+				e.Connectors[j].LastUpdated = e.LastUpdated
+			}
+		}
+	}
+	propagateLastUpdated(&loc)
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return loc, l.saveOwned(ctx, loc)
 }
 
-// PatchLocation applies an OCPI PATCH body (merge patch with last_updated,
-// see the package function PatchLocation) to our location id, stores and
-// pushes the result.
+// PatchLocation applies an OCPI PATCH body (a merge patch, see the
+// function PatchLocation; a body without last_updated is stamped with the
+// current time) to our location id of party owner, then stores and pushes
+// the result.
 func (l *Locations) PatchLocation(ctx context.Context, owner PartyID, id string, patch []byte) (Location, error) {
-	return Location{}, errors.New("not implemented")
+	return l.changeOwned(ctx, owner, id, func(loc *Location) (bool, error) {
+		p, err := PatchLocation(*loc, l.stampPatch(patch))
+		*loc = p
+		return true, err
+	})
 }
 
-// PutEVSE adds or replaces one EVSE of our location, moves the location's
-// last_updated, stores and pushes it.
-func (l *Locations) PutEVSE(ctx context.Context, owner PartyID, locationID string, evse EVSE) (Location, error) {
-	return Location{}, errors.New("not implemented")
-}
-
-// PatchEVSE applies an OCPI PATCH body to one EVSE of our location, stores
-// and pushes the result.
-func (l *Locations) PatchEVSE(ctx context.Context, owner PartyID, locationID, evseUID string, patch []byte) (Location, error) {
-	return Location{}, errors.New("not implemented")
-}
-
-// SetEVSEStatus sets the status of one EVSE of our location (what a CSMS
-// reports with StatusNotification), stamped at (the current time when
-// zero), stores and pushes it. A status equal to the stored one changes
-// nothing and pushes nothing.
-func (l *Locations) SetEVSEStatus(ctx context.Context, owner PartyID, locationID, evseUID string, status Status, at time.Time) (Location, error) {
-	return Location{}, errors.New("not implemented")
-}
-
-// PutConnector adds or replaces one connector of an EVSE of our location,
+// PutEVSE adds evse to our location or replaces the EVSE with its uid
+// (a zero last_updated is stamped with the current time, zero ones of its
+// connectors with the EVSE's), moves the location's last_updated, then
 // stores and pushes the location.
-func (l *Locations) PutConnector(ctx context.Context, owner PartyID, locationID, evseUID string, c Connector) (Location, error) {
-	return Location{}, errors.New("not implemented")
+func (l *Locations) PutEVSE(ctx context.Context, owner PartyID, locationID string, evse EVSE) (Location, error) {
+	evse.LastUpdated = l.stamp(evse.LastUpdated)
+	for j := range evse.Connectors {
+		if evse.Connectors[j].LastUpdated.IsZero() {
+			evse.Connectors[j].LastUpdated = evse.LastUpdated
+		}
+	}
+	return l.changeOwned(ctx, owner, locationID, func(loc *Location) (bool, error) {
+		loc.PutEVSE(evse)
+		propagateLastUpdated(loc)
+		return true, nil
+	})
 }
 
-// PatchConnector applies an OCPI PATCH body to one connector of our
-// location, stores and pushes the result.
+// PatchEVSE applies an OCPI PATCH body (see PatchLocation) to one EVSE of
+// our location, then stores and pushes the location.
+func (l *Locations) PatchEVSE(ctx context.Context, owner PartyID, locationID, evseUID string, patch []byte) (Location, error) {
+	return l.changeOwned(ctx, owner, locationID, func(loc *Location) (bool, error) {
+		e, err := findEVSE(loc, evseUID)
+		if err != nil {
+			return false, err
+		}
+		patched, err := PatchEVSE(*e, l.stampPatch(patch))
+		if err != nil {
+			return false, err
+		}
+		loc.PutEVSE(patched)
+		return true, nil
+	})
+}
+
+// SetEVSEStatus sets the status of one EVSE of our location, as a CSMS
+// learns it from a StatusNotification, stamped at (the current time when
+// zero), then stores and pushes the location. Nothing is stored or pushed
+// when the status is already the stored one, or when at is older than the
+// EVSE's last_updated (a late notification must not undo a newer one).
+func (l *Locations) SetEVSEStatus(ctx context.Context, owner PartyID, locationID, evseUID string, status Status, at time.Time) (Location, error) {
+	if !status.Valid() {
+		return Location{}, InvalidParams("status: %q is not an EVSE status (AVAILABLE, BLOCKED, CHARGING, ...)", status)
+	}
+	stamp := l.stamp(NewDateTime(at))
+	return l.changeOwned(ctx, owner, locationID, func(loc *Location) (bool, error) {
+		e, err := findEVSE(loc, evseUID)
+		if err != nil {
+			return false, err
+		}
+		if e.Status == status || stamp.Before(e.LastUpdated.Time) {
+			return false, nil
+		}
+		e.Status, e.LastUpdated = status, stamp
+		loc.bump(stamp)
+		return true, nil
+	})
+}
+
+// PutConnector adds c to one EVSE of our location or replaces the
+// connector with its id (a zero last_updated is stamped with the current
+// time), moves the EVSE's and location's last_updated, then stores and
+// pushes the location.
+func (l *Locations) PutConnector(ctx context.Context, owner PartyID, locationID, evseUID string, c Connector) (Location, error) {
+	c.LastUpdated = l.stamp(c.LastUpdated)
+	return l.changeOwned(ctx, owner, locationID, func(loc *Location) (bool, error) {
+		if _, err := findEVSE(loc, evseUID); err != nil {
+			return false, err
+		}
+		return true, loc.PutConnector(evseUID, c)
+	})
+}
+
+// PatchConnector applies an OCPI PATCH body (see PatchLocation) to one
+// connector of our location, then stores and pushes the location.
 func (l *Locations) PatchConnector(ctx context.Context, owner PartyID, locationID, evseUID, connectorID string, patch []byte) (Location, error) {
-	return Location{}, errors.New("not implemented")
+	return l.changeOwned(ctx, owner, locationID, func(loc *Location) (bool, error) {
+		e, err := findEVSE(loc, evseUID)
+		if err != nil {
+			return false, err
+		}
+		c, ok := e.Connector(connectorID)
+		if !ok {
+			return false, fmt.Errorf("ocpi: connector %q of EVSE %q of location %q: %w", connectorID, evseUID, loc.ID, ErrNotFound)
+		}
+		patched, err := PatchConnector(*c, l.stampPatch(patch))
+		if err != nil {
+			return false, err
+		}
+		return true, loc.PutConnector(e.UID, patched)
+	})
 }
 
 // RemoveLocation retires our location: every EVSE gets status REMOVED
-// (locations and EVSEs are never deleted in OCPI), then it is stored and
-// pushed.
+// (OCPI never deletes locations nor EVSEs; a location without a valid EVSE
+// has expired), then it is stored and pushed. The location stays in the
+// Sender's list, so an eMSP that pulls learns of the removal too.
 func (l *Locations) RemoveLocation(ctx context.Context, owner PartyID, id string) (Location, error) {
-	return Location{}, errors.New("not implemented")
+	return l.changeOwned(ctx, owner, id, func(loc *Location) (bool, error) {
+		now := l.stamp(DateTime{})
+		for i := range loc.EVSEs {
+			if e := &loc.EVSEs[i]; e.Status != StatusRemoved {
+				e.Status, e.LastUpdated = StatusRemoved, now
+			}
+		}
+		loc.bump(now)
+		return true, nil
+	})
 }
 
 // Location returns our location id of party owner, or an error wrapping
 // ErrNotFound.
 func (l *Locations) Location(ctx context.Context, owner PartyID, id string) (Location, error) {
-	return Location{}, errors.New("not implemented")
+	return l.load(ctx, Owned, owner, id)
 }
 
-// List returns one page of our locations (f.Kind and f.Module are set
-// for you) and how many match f in total.
+// List returns one page of our locations (f.Kind and f.Module are set for
+// you) and how many match f in total.
 func (l *Locations) List(ctx context.Context, f ObjectFilter) ([]Location, int, error) {
-	return nil, 0, errors.New("not implemented")
+	return l.list(ctx, Owned, f)
 }
 
 // Received returns one page of the locations other parties pushed to us
-// or we pulled (f.Kind and f.Module are set for you) and how many match f.
+// or we pulled (f.Kind and f.Module are set for you) and how many match f
+// in total.
 func (l *Locations) Received(ctx context.Context, f ObjectFilter) ([]Location, int, error) {
-	return nil, 0, errors.New("not implemented")
+	return l.list(ctx, Received, f)
 }
 
 // ReceivedLocation returns the location id of CPO party owner as we
 // received it, or an error wrapping ErrNotFound.
 func (l *Locations) ReceivedLocation(ctx context.Context, owner PartyID, id string) (Location, error) {
-	return Location{}, errors.New("not implemented")
-}
-
-// Pull fetches the peer's whole locations list (its Sender endpoint,
-// following every page) within q and stores each location as Received.
-// It returns how many locations it stored; a location that fails
-// validation is logged and skipped, not stored, and counted in the error
-// returned at the end.
-func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, error) {
-	return 0, errors.New("not implemented")
+	return l.load(ctx, Received, owner, id)
 }
 
 // Wait blocks until every push in flight (retries included) is done: for
 // tests and for a clean shutdown.
 func (l *Locations) Wait() { l.inFlight.Wait() }
+
+// checkOurs fails unless owner is one of our CPO parties.
+func (l *Locations) checkOurs(owner PartyID) error {
+	for _, r := range l.node.cfg.Parties {
+		if r.Role == RoleCPO && r.Party().Is(owner) {
+			return nil
+		}
+	}
+	return fmt.Errorf("ocpi: %s is not a CPO party of this node (Config.Parties): only a CPO's own locations can be changed", owner)
+}
+
+// stamp returns t, or the current time when t is zero.
+func (l *Locations) stamp(t DateTime) DateTime {
+	if t.IsZero() {
+		return NewDateTime(l.opts.Now())
+	}
+	return NewDateTime(t.Time)
+}
+
+// stampPatch adds last_updated (now) to a PATCH body that has none; a body
+// that is not a JSON object is returned as it is, for the patch functions
+// to reject with a clear error.
+func (l *Locations) stampPatch(patch []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(patch, &m) != nil || m == nil {
+		return patch
+	}
+	if _, ok := m["last_updated"]; ok {
+		return patch
+	}
+	m["last_updated"], _ = json.Marshal(l.stamp(DateTime{}))
+	b, err := json.Marshal(m)
+	if err != nil {
+		return patch
+	}
+	return b
+}
+
+// changeOwned loads our location, applies change and, when change says
+// something changed, validates, stores and pushes the result.
+func (l *Locations) changeOwned(ctx context.Context, owner PartyID, id string, change func(*Location) (bool, error)) (Location, error) {
+	if err := l.checkOurs(owner); err != nil {
+		return Location{}, err
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	loc, err := l.load(ctx, Owned, owner, id)
+	if err != nil {
+		return Location{}, err
+	}
+	changed, err := change(&loc)
+	if err != nil || !changed {
+		return loc, err
+	}
+	return loc, l.saveOwned(ctx, loc)
+}
+
+// saveOwned validates, stores and pushes one of our locations. The caller
+// holds writeMu, so pushes are queued in the order of the writes.
+func (l *Locations) saveOwned(ctx context.Context, loc Location) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	data, err := json.Marshal(loc)
+	if err != nil {
+		return fmt.Errorf("ocpi: encoding location %q: %w", loc.ID, err)
+	}
+	o := Object{Kind: Owned, Module: ModuleLocations, Owner: loc.Party().Key(), ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}
+	if err := l.store.PutObject(ctx, o); err != nil {
+		return fmt.Errorf("ocpi: storing location %s/%q: %w", o.Owner, loc.ID, err)
+	}
+	l.push(ctx, loc.Party().Key(), loc.ID, data)
+	return nil
+}
+
+func (l *Locations) load(ctx context.Context, kind ObjectKind, owner PartyID, id string) (Location, error) {
+	o, err := l.store.Object(ctx, kind, ModuleLocations, owner.Key(), id)
+	if err != nil {
+		return Location{}, err
+	}
+	loc, err := DecodeLocation(o.Data)
+	if err != nil {
+		return Location{}, fmt.Errorf("ocpi: stored location %s/%q cannot be decoded: %w", owner, id, err)
+	}
+	return loc, nil
+}
+
+func (l *Locations) list(ctx context.Context, kind ObjectKind, f ObjectFilter) ([]Location, int, error) {
+	f.Kind, f.Module = kind, ModuleLocations
+	objs, total, err := l.store.Objects(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Location, 0, len(objs))
+	for _, o := range objs {
+		loc, err := DecodeLocation(o.Data)
+		if err != nil {
+			return nil, 0, fmt.Errorf("ocpi: stored location %s/%q cannot be decoded: %w", o.Owner, o.ID, err)
+		}
+		out = append(out, loc)
+	}
+	return out, total, nil
+}
+
+func findEVSE(loc *Location, uid string) (*EVSE, error) {
+	e, ok := loc.EVSE(uid)
+	if !ok {
+		return nil, fmt.Errorf("ocpi: EVSE %q of location %q: %w", uid, loc.ID, ErrNotFound)
+	}
+	return e, nil
+}
+
+// propagateLastUpdated moves every EVSE's last_updated up to its newest
+// connector's and the location's up to its newest EVSE's.
+func propagateLastUpdated(loc *Location) {
+	for i := range loc.EVSEs {
+		e := &loc.EVSEs[i]
+		for _, c := range e.Connectors {
+			if c.LastUpdated.After(e.LastUpdated.Time) {
+				e.LastUpdated = c.LastUpdated
+			}
+		}
+		loc.bump(e.LastUpdated)
+	}
+}

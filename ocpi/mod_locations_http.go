@@ -1,0 +1,310 @@
+package ocpi
+
+import (
+	"bytes"
+	"encoding/json"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// maxLocationBody bounds a pushed Location, EVSE or Connector.
+const maxLocationBody = 8 << 20
+
+type locationsSender struct{ l *Locations }
+
+func (locationsSender) Identifier() ModuleID         { return ModuleLocations }
+func (locationsSender) InterfaceRole() InterfaceRole { return Sender }
+func (s locationsSender) ServeOCPI(w http.ResponseWriter, r *Request) {
+	if !allowMethod(w, r.Request, http.MethodGet) {
+		return
+	}
+	if err := s.l.serveSender(w, r); err != nil {
+		s.l.writeError(w, r, err)
+	}
+}
+
+type locationsReceiver struct{ l *Locations }
+
+func (locationsReceiver) Identifier() ModuleID         { return ModuleLocations }
+func (locationsReceiver) InterfaceRole() InterfaceRole { return Receiver }
+func (s locationsReceiver) ServeOCPI(w http.ResponseWriter, r *Request) {
+	if !allowMethod(w, r.Request, http.MethodGet, http.MethodPut, http.MethodPatch) {
+		return
+	}
+	if err := s.l.serveReceiver(w, r); err != nil {
+		s.l.writeError(w, r, err)
+	}
+}
+
+// writeError answers err; a store failure is logged and answered 3000
+// without its details.
+func (l *Locations) writeError(w http.ResponseWriter, r *Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		l.log.ErrorContext(r.Context(), "ocpi: locations request failed", "method", r.Method, "path", r.URL.Path, "peer", r.Peer.ID, "error", err)
+		err = Errorf(http.StatusInternalServerError, StatusServerError, "the locations store failed; try again later")
+	}
+	WriteError(w, err)
+}
+
+// unknownLocation is the answer for a Location, EVSE or Connector we do
+// not have: HTTP 404 (the spec's SHOULD for a GET of a resource that does
+// not exist, and for a PUT of a child whose parent does not exist) with
+// 2003 "unknown location".
+func unknownLocation(format string, args ...any) *Error {
+	return Errorf(http.StatusNotFound, StatusUnknownLocation, format, args...)
+}
+
+// serveSender answers the CPO's GET list and GET object, for the party the
+// request is addressed to (OCPI-to; the Node fills it in when we have one
+// CPO party): each CPO party of a platform has its own locations.
+func (l *Locations) serveSender(w http.ResponseWriter, r *Request) error {
+	ctx := r.Context()
+	owner := r.To
+	switch len(r.Path) {
+	case 0:
+		page, err := ParsePage(r.Request, l.node.cfg.MaxLimit)
+		if err != nil {
+			return err
+		}
+		objs, total, err := l.store.Objects(ctx, page.Filter(ObjectFilter{Kind: Owned, Module: ModuleLocations, Owners: []PartyID{owner}}))
+		if err != nil {
+			return err
+		}
+		endpoint, err := url.Parse(l.node.moduleURL(Sender, ModuleLocations))
+		if err != nil {
+			return err
+		}
+		WritePage(w, r.Request, endpoint, page, total, ObjectsData(objs))
+		return nil
+	case 1, 2, 3:
+		obj, err := l.object(ctx, Owned, owner, r.Path)
+		if err != nil {
+			return err
+		}
+		WriteData(w, http.StatusOK, obj)
+		return nil
+	}
+	return Errorf(http.StatusNotFound, StatusClientError, "no such locations resource: want {locations_url}[/{location_id}[/{evse_uid}[/{connector_id}]]]")
+}
+
+// object finds the Location, EVSE or Connector that ids (location_id
+// [, evse_uid[, connector_id]]) name, compared case-insensitively.
+func (l *Locations) object(ctx context.Context, kind ObjectKind, owner PartyID, ids []string) (any, error) {
+	loc, err := l.load(ctx, kind, owner, ids[0])
+	if errors.Is(err, ErrNotFound) {
+		return nil, unknownLocation("location %q of %s is unknown", ids[0], owner)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 1 {
+		return loc, nil
+	}
+	e, ok := loc.EVSE(ids[1])
+	if !ok {
+		return nil, unknownLocation("location %q of %s has no EVSE %q", loc.ID, owner, ids[1])
+	}
+	if len(ids) == 2 {
+		return e, nil
+	}
+	c, ok := e.Connector(ids[2])
+	if !ok {
+		return nil, unknownLocation("EVSE %q of location %q of %s has no connector %q", e.UID, loc.ID, owner, ids[2])
+	}
+	return c, nil
+}
+
+// serveReceiver answers the eMSP's GET, PUT and PATCH of
+// {country_code}/{party_id}/{location_id}[/{evse_uid}[/{connector_id}]].
+func (l *Locations) serveReceiver(w http.ResponseWriter, r *Request) error {
+	if len(r.Path) < 3 || len(r.Path) > 5 {
+		return Errorf(http.StatusNotFound, StatusClientError, "no such locations resource: want {locations_url}/{country_code}/{party_id}/{location_id}[/{evse_uid}[/{connector_id}]]")
+	}
+	owner := PartyID{CountryCode: r.Path[0], PartyID: r.Path[1]}
+	if !owner.Valid() {
+		return InvalidParams("country_code/party_id %q/%q in the URL: want 2 letters and 3 characters", r.Path[0], r.Path[1])
+	}
+	owner = owner.Key()
+	// The spec allows 404 for an object of a party the client does not
+	// represent: a CPO pushes its own locations only. A hub routes for
+	// many parties, so its pushes are not limited to its roles.
+	if !r.Peer.Represents(owner) {
+		return Errorf(http.StatusNotFound, StatusInvalidParameters, "%s in the URL is not one of your parties (%s) from the credentials handshake: push your own locations only",
+			owner, partyList(distinctParties(r.Peer.Roles)))
+	}
+	ids := r.Path[2:]
+	ctx := r.Context()
+	if r.Method == http.MethodGet {
+		obj, err := l.object(ctx, Received, owner, ids)
+		if err != nil {
+			return err
+		}
+		WriteData(w, http.StatusOK, obj)
+		return nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLocationBody))
+	if err != nil {
+		return Errorf(http.StatusRequestEntityTooLarge, StatusClientError, "request body: %v (at most %d bytes)", err, maxLocationBody)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Errorf(http.StatusBadRequest, StatusClientError, "request body is empty: send the %s as JSON", objectName(len(ids)))
+	}
+
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	stored, err := l.load(ctx, Received, owner, ids[0])
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var created bool
+	var loc Location
+	if r.Method == http.MethodPut {
+		loc, created, err = receivePut(stored, exists, owner, ids, body)
+	} else {
+		loc, err = receivePatch(stored, exists, owner, ids, body)
+	}
+	if err != nil {
+		return err
+	}
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	data, err := jsonMarshal(loc)
+	if err != nil {
+		return err
+	}
+	if err := l.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}); err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	WriteData(w, status, nil)
+	return nil
+}
+
+func objectName(ids int) string {
+	switch ids {
+	case 1:
+		return "Location"
+	case 2:
+		return "EVSE"
+	}
+	return "Connector"
+}
+
+// receivePut applies a pushed Location, EVSE or Connector to the stored
+// location (exists says whether there is one) and reports whether the
+// pushed object is new.
+func receivePut(stored Location, exists bool, owner PartyID, ids []string, body []byte) (Location, bool, error) {
+	switch len(ids) {
+	case 1:
+		loc, err := DecodeLocation(body)
+		if err != nil {
+			return Location{}, false, err
+		}
+		var v Validator
+		urlMatch(&v, "id", loc.ID, ids[0], "location_id")
+		urlMatch(&v, "country_code", loc.CountryCode, owner.CountryCode, "country_code")
+		urlMatch(&v, "party_id", loc.PartyID, owner.PartyID, "party_id")
+		if err := v.Err(); err != nil {
+			return Location{}, false, err
+		}
+		return loc, !exists, nil
+	}
+	if !exists {
+		return Location{}, false, unknownLocation("location %q of %s is unknown: PUT the whole Location before its %s", ids[0], owner, strings.ToLower(objectName(len(ids))))
+	}
+	if len(ids) == 2 {
+		e, err := DecodeEVSE(body)
+		if err != nil {
+			return Location{}, false, err
+		}
+		var v Validator
+		urlMatch(&v, "uid", e.UID, ids[1], "evse_uid")
+		e.ValidateInto(&v, "")
+		if err := v.Err(); err != nil {
+			return Location{}, false, err
+		}
+		_, had := stored.EVSE(e.UID)
+		stored.PutEVSE(e)
+		return stored, !had, nil
+	}
+	e, ok := stored.EVSE(ids[1])
+	if !ok {
+		return Location{}, false, unknownLocation("location %q of %s has no EVSE %q: PUT the EVSE before its connectors", stored.ID, owner, ids[1])
+	}
+	c, err := DecodeConnector(body)
+	if err != nil {
+		return Location{}, false, err
+	}
+	var v Validator
+	urlMatch(&v, "id", c.ID, ids[2], "connector_id")
+	c.ValidateInto(&v, "")
+	if err := v.Err(); err != nil {
+		return Location{}, false, err
+	}
+	_, had := e.Connector(c.ID)
+	return stored, !had, stored.PutConnector(e.UID, c)
+}
+
+// receivePatch applies a PATCH body to the stored Location, EVSE or
+// Connector; the patch functions require last_updated and propagate it to
+// the parents.
+func receivePatch(stored Location, exists bool, owner PartyID, ids []string, body []byte) (Location, error) {
+	if !exists {
+		return Location{}, unknownLocation("location %q of %s is unknown: PUT the whole Location first", ids[0], owner)
+	}
+	switch len(ids) {
+	case 1:
+		return PatchLocation(stored, body)
+	case 2:
+		e, ok := stored.EVSE(ids[1])
+		if !ok {
+			return Location{}, unknownLocation("location %q of %s has no EVSE %q: PUT the EVSE first", stored.ID, owner, ids[1])
+		}
+		patched, err := PatchEVSE(*e, body)
+		if err != nil {
+			return Location{}, err
+		}
+		stored.PutEVSE(patched)
+		return stored, nil
+	}
+	e, ok := stored.EVSE(ids[1])
+	if !ok {
+		return Location{}, unknownLocation("location %q of %s has no EVSE %q", stored.ID, owner, ids[1])
+	}
+	c, ok := e.Connector(ids[2])
+	if !ok {
+		return Location{}, unknownLocation("EVSE %q of location %q of %s has no connector %q: PUT the connector first", e.UID, stored.ID, owner, ids[2])
+	}
+	patched, err := PatchConnector(*c, body)
+	if err != nil {
+		return Location{}, err
+	}
+	return stored, stored.PutConnector(e.UID, patched)
+}
+
+// urlMatch records a problem when the body's identifier differs from the
+// URL's (CiStrings: case-insensitively); the spec asks for 2001.
+func urlMatch(v *Validator, field, body, inURL, segment string) {
+	if !strings.EqualFold(body, inURL) {
+		v.Addf(field, "%q does not match %s %q in the URL", body, segment, inURL)
+	}
+}
+
+func jsonMarshal(loc Location) ([]byte, error) {
+	b, err := json.Marshal(loc)
+	if err != nil {
+		return nil, fmt.Errorf("ocpi: encoding location %q: %w", loc.ID, err)
+	}
+	return b, nil
+}

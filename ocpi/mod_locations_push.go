@@ -1,0 +1,248 @@
+package ocpi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Pushes: after each change of one of our locations the whole Location is
+// PUT to every registered eMSP (and NSP) that lists a locations Receiver
+// endpoint. A PUT of the whole object is always correct, whatever the
+// receiver missed before, and it lets a newer version replace an older one
+// that has not gone out yet: per receiving party and location one
+// goroutine sends the newest version, so a later change is never overtaken
+// by an earlier one, and a retry is dropped as soon as a newer version is
+// waiting. A push that still fails after PushRetries retries is logged and
+// dropped (the spec says a sender SHOULD NOT queue pushes): the location
+// stays in our store, and the eMSP gets it with its next GET of our list.
+
+// pushKey is one receiving party of one peer and one of our locations.
+type pushKey struct {
+	peer     string
+	to       PartyID
+	owner    PartyID
+	location string // case-folded
+}
+
+// pushSlot holds the newest version waiting to be sent for one pushKey;
+// the goroutine sending for the key exists while the slot is in the map.
+type pushSlot struct {
+	pending *pushJob
+	// wake cuts a retry's backoff short when a newer version arrives.
+	wake chan struct{}
+}
+
+type pushJob struct {
+	client *Client
+	url    string
+	data   json.RawMessage
+}
+
+// push queues data, the new version of our location id of owner, for
+// every receiving party. The caller holds writeMu.
+func (l *Locations) push(ctx context.Context, owner PartyID, id string, data json.RawMessage) {
+	peers, err := l.store.Peers(ctx)
+	if err != nil {
+		l.log.ErrorContext(ctx, "ocpi: listing peers to push a location to failed; receivers get it when they pull", "location", id, "error", err)
+		return
+	}
+	for _, p := range peers {
+		if p.Status != PeerRegistered {
+			continue
+		}
+		endpoint, ok := l.node.Endpoint(p, ModuleLocations, Receiver)
+		if !ok {
+			continue
+		}
+		for _, to := range locationReceivers(p.Roles) {
+			if containsParty(l.node.cfg.Parties, to) {
+				continue // our own eMSP party on the same node
+			}
+			job := &pushJob{client: l.node.Client(p), url: JoinURL(endpoint, owner.CountryCode, owner.PartyID, id), data: data}
+			l.enqueue(pushKey{peer: p.ID, to: to, owner: owner, location: ciKey(id)}, job)
+		}
+	}
+}
+
+// locationReceivers lists the parties of a peer that receive locations.
+func locationReceivers(roles []CredentialsRole) []PartyID {
+	var sel []CredentialsRole
+	for _, r := range roles {
+		if r.Role == RoleEMSP || r.Role == RoleNSP {
+			sel = append(sel, r)
+		}
+	}
+	return distinctParties(sel)
+}
+
+func (l *Locations) enqueue(k pushKey, job *pushJob) {
+	l.pushMu.Lock()
+	defer l.pushMu.Unlock()
+	if s, ok := l.pushes[k]; ok {
+		s.pending = job
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	s := &pushSlot{pending: job, wake: make(chan struct{}, 1)}
+	l.pushes[k] = s
+	l.inFlight.Add(1)
+	go l.sendPushes(k, s)
+}
+
+// sendPushes sends the newest pending version of k until none is left.
+func (l *Locations) sendPushes(k pushKey, s *pushSlot) {
+	defer l.inFlight.Done()
+	for {
+		l.pushMu.Lock()
+		job := s.pending
+		s.pending = nil
+		if job == nil {
+			delete(l.pushes, k)
+			l.pushMu.Unlock()
+			return
+		}
+		select {
+		case <-s.wake: // stale: it was for this job
+		default:
+		}
+		l.pushMu.Unlock()
+		l.deliver(k, s, job)
+	}
+}
+
+// deliver PUTs one version, retrying with backoff; it gives up early when
+// a newer version is waiting (sendPushes sends that one next).
+func (l *Locations) deliver(k pushKey, s *pushSlot, job *pushJob) {
+	backoff := l.opts.PushBackoff
+	for attempt := 0; ; attempt++ {
+		err := l.putOnce(k, job)
+		if err == nil {
+			return
+		}
+		var e *Error
+		rejected := errors.As(err, &e) && e.Code >= 2000 && e.Code < 3000
+		if rejected || attempt >= l.opts.PushRetries {
+			l.log.Warn("ocpi: pushing a location failed; dropped, the receiver gets it when it pulls our list",
+				"peer", k.peer, "to", k.to.String(), "location", k.location, "attempts", attempt+1, "error", err)
+			return
+		}
+		l.log.Info("ocpi: pushing a location failed; retrying", "peer", k.peer, "to", k.to.String(), "location", k.location, "in", backoff, "error", err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-s.wake:
+			t.Stop()
+			return
+		}
+		backoff *= 2
+	}
+}
+
+func (l *Locations) putOnce(k pushKey, job *pushJob) error {
+	ctx := context.Background()
+	if l.opts.PushTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.opts.PushTimeout)
+		defer cancel()
+	}
+	_, err := job.client.Do(ctx, http.MethodPut, job.url, job.data, ForModule(ModuleLocations), WithRouting(k.owner, k.to))
+	return err
+}
+
+// Pull fetches the peer's locations list (its Sender endpoint, every page,
+// once per CPO party of the peer, as OCPI-to) within q and stores each
+// location as Received, unless we already hold a newer version of it (a
+// push that arrived meanwhile). It returns how many locations it stored.
+// A location that fails validation, or that belongs to a party the peer
+// does not represent, is skipped and named in the error returned at the
+// end; the others are stored all the same.
+func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, error) {
+	p, err := l.store.Peer(ctx, peerID)
+	if err != nil {
+		return 0, fmt.Errorf("ocpi: pull locations from %q: %w", peerID, err)
+	}
+	if p.Status != PeerRegistered {
+		return 0, fmt.Errorf("ocpi: pull locations from %q: the peer is %s, not registered: register first", peerID, p.Status)
+	}
+	endpoint, ok := l.node.Endpoint(p, ModuleLocations, Sender)
+	if !ok {
+		return 0, fmt.Errorf("ocpi: pull locations from %q: the peer lists no locations SENDER endpoint", peerID)
+	}
+	var from PartyID
+	if ours := partiesServing(l.node.cfg.Parties, ModuleLocations, Receiver); len(ours) > 0 {
+		from = ours[0]
+	}
+	cpos := partiesServing(p.Roles, ModuleLocations, Sender)
+	if len(cpos) == 0 {
+		return 0, fmt.Errorf("ocpi: pull locations from %q: the peer has no CPO party", peerID)
+	}
+	client := l.node.Client(p)
+	stored := 0
+	var skipped []error
+	for _, cpo := range cpos {
+		err := client.List(ctx, endpoint, q, func(raw json.RawMessage) error {
+			n, err := l.storePulled(ctx, p, raw)
+			if err != nil {
+				skipped = append(skipped, err)
+			}
+			stored += n
+			return ctx.Err()
+		}, ForModule(ModuleLocations), WithRouting(from, cpo))
+		if err != nil {
+			return stored, fmt.Errorf("ocpi: pull locations of %s from %q: %w", cpo, peerID, err)
+		}
+	}
+	if len(skipped) > 0 {
+		return stored, fmt.Errorf("ocpi: pull locations from %q: %d skipped: %w", peerID, len(skipped), errors.Join(skipped...))
+	}
+	return stored, nil
+}
+
+// storePulled stores one pulled location; it returns 1 when it stored it.
+func (l *Locations) storePulled(ctx context.Context, p Peer, raw json.RawMessage) (int, error) {
+	loc, err := DecodeLocation(raw)
+	if err == nil {
+		err = loc.Validate()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("location %.60q: %w", locationID(raw), err)
+	}
+	owner := loc.Party().Key()
+	if !p.Represents(owner) {
+		return 0, fmt.Errorf("location %q: party %s is not one of the peer's parties", loc.ID, owner)
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	old, err := l.store.Object(ctx, Received, ModuleLocations, owner, loc.ID)
+	switch {
+	case err == nil && old.LastUpdated.After(loc.LastUpdated.Time):
+		return 0, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return 0, err
+	}
+	data, err := jsonMarshal(loc)
+	if err != nil {
+		return 0, err
+	}
+	if err := l.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// locationID digs the id out of a location that did not decode, for the
+// error message.
+func locationID(raw json.RawMessage) string {
+	var v struct {
+		ID any `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	return fmt.Sprint(v.ID)
+}
