@@ -119,6 +119,8 @@ func (s *Service) Authenticate(ctx context.Context, h *ocpp.Handshake) error {
 		return &ocpp.RefuseError{Status: 503, Reason: "station registry unavailable"}
 	}
 	switch st.SecurityProfile {
+	case 0:
+		return nil
 	case 1, 2:
 		if st.SecurityProfile == 2 && h.TLS == nil {
 			return &ocpp.RefuseError{Status: 403, Reason: "security profile 2 needs TLS"}
@@ -126,11 +128,17 @@ func (s *Service) Authenticate(ctx context.Context, h *ocpp.Handshake) error {
 		return s.checkPassword(st, h)
 	case 3:
 		cert := h.ClientCertificate()
-		if cert == nil || cert.Subject.CommonName != h.Identity {
+		// VerifiedChains is empty when the listener did not check the
+		// certificate against --client-ca (a TLS config that merely requests
+		// one): such a certificate proves nothing.
+		if cert == nil || len(h.TLS.VerifiedChains) == 0 || cert.Subject.CommonName != h.Identity {
 			return &ocpp.RefuseError{Status: 403, Reason: "client certificate does not name this station"}
 		}
+		return nil
 	}
-	return nil
+	// Fail closed: a profile this code does not know protects nothing yet.
+	s.log.Error("station has an unknown security profile; refusing it", "station", h.Identity, "security_profile", st.SecurityProfile)
+	return &ocpp.RefuseError{Status: 403, Reason: "unknown security profile"}
 }
 
 // checkPassword checks a station's Basic-auth password, refusing at once

@@ -252,6 +252,25 @@ func TestSecurityProfile1NeedsTheStationsPassword(t *testing.T) {
 	})
 }
 
+// A security profile outside 0–3 is bad input to the store (csms.ErrInvalid)
+// and nothing is written, so no station can end up with a profile that
+// Authenticate does not know.
+func TestStoreRefusesAnUnknownSecurityProfile(t *testing.T) {
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{})
+		c := ctx(t)
+		for _, p := range []int{-1, 4} {
+			err := h.store.SaveStation(c, csms.Station{ID: "ODD", SecurityProfile: p, Registration: csms.RegistrationAccepted})
+			if !errors.Is(err, csms.ErrInvalid) {
+				t.Fatalf("security profile %d: got %v, want csms.ErrInvalid", p, err)
+			}
+		}
+		if _, err := h.store.Station(c, "ODD"); !errors.Is(err, csms.ErrNotFound) {
+			t.Fatalf("the refused station was saved: %v", err)
+		}
+	})
+}
+
 func TestPasswordHashesVerifyOnlyTheirPassword(t *testing.T) {
 	hash, err := csms.HashPassword("s3cret-s3cret-s3cret")
 	if err != nil {

@@ -30,6 +30,10 @@ func (s *Store) SaveStation(ctx context.Context, st csms.Station) error {
 	if st.ID == "" {
 		return s.errorf(invalid("empty station id"), "save station")
 	}
+	if st.SecurityProfile < 0 || st.SecurityProfile > 3 {
+		// Authenticate refuses any other value; storing one would lock the station out.
+		return s.errorf(invalid("security profile %d: want 0, 1, 2 or 3", st.SecurityProfile), "save station %q", st.ID)
+	}
 	if !st.LastSeen.IsZero() && !validTime(st.LastSeen) {
 		return s.errorf(invalid("last seen %v out of range", st.LastSeen), "save station %q", st.ID)
 	}
