@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,6 +26,18 @@ func (n *Node) ourCredentials(token string) Credentials {
 // (credentials.asciidoc): GET our credentials, POST to register, PUT to
 // update, DELETE to unregister.
 func (n *Node) serveCredentials(w http.ResponseWriter, r *http.Request, peer Peer, token string) {
+	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodDelete {
+		// One change of a peer's credentials at a time: a second POST with
+		// token A waits for the first and then finds the peer registered.
+		unlock := n.lockPeer(peer.ID)
+		defer unlock()
+		fresh, err := n.cfg.Store.Peer(r.Context(), peer.ID)
+		if err != nil {
+			WriteError(w, fmt.Errorf("ocpi: reading peer %s: %w", peer.ID, err))
+			return
+		}
+		peer = fresh
+	}
 	switch r.Method {
 	case http.MethodGet:
 		WriteData(w, http.StatusOK, n.ourCredentials(token))
@@ -241,4 +254,32 @@ func (n *Node) updatePeer(ctx context.Context, id string, change func(*Peer) err
 		return Peer{}, fmt.Errorf("ocpi: saving peer %s: %w", id, err)
 	}
 	return p, nil
+}
+
+// lockPeer serialises the server-side credentials changes of one peer. It
+// is never held while we call a peer's credentials endpoint (only its
+// versions), so two nodes updating each other cannot deadlock.
+func (n *Node) lockPeer(id string) (unlock func()) {
+	n.regMu.Lock()
+	l := n.peerLocks[id]
+	if l == nil {
+		l = &peerLock{}
+		n.peerLocks[id] = l
+	}
+	l.waiters++
+	n.regMu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		n.regMu.Lock()
+		if l.waiters--; l.waiters == 0 {
+			delete(n.peerLocks, id)
+		}
+		n.regMu.Unlock()
+	}
+}
+
+type peerLock struct {
+	mu      sync.Mutex
+	waiters int
 }

@@ -276,3 +276,33 @@ func TestRegisteringPeerCannotPostCredentialsWithTokenB(t *testing.T) {
 	call(t, "POST", b.srv.URL+"/ocpi/2.2.1/credentials", tok("token-b"), body).want(t, http.StatusMethodNotAllowed, StatusClientError)
 	get(t, b.VersionsURL(), tok("token-b")).want(t, 200, StatusSuccess)
 }
+
+func TestConcurrentPostsWithTokenARegisterOnce(t *testing.T) {
+	a := newNodeA(t)
+	pa, _ := a.IssueTokenA(context.Background(), "twice")
+	others := []*otherPlatform{newOtherPlatform(t, "token-b1", false, Version221), newOtherPlatform(t, "token-b2", false, Version221)}
+	answers := make([]answer, len(others))
+	var wg sync.WaitGroup
+	for i, o := range others {
+		wg.Go(func() { answers[i] = postCredentials(t, a, tok(pa.IncomingToken), o) })
+	}
+	wg.Wait()
+	var won int
+	var c Credentials
+	for _, r := range answers {
+		switch {
+		case r.HTTPStatus == 200 && r.StatusCode == StatusSuccess:
+			won++
+			r.decode(t, &c)
+		case r.HTTPStatus == http.StatusMethodNotAllowed:
+		default:
+			t.Fatalf("answer HTTP %d, %d %q", r.HTTPStatus, r.StatusCode, r.StatusMessage)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d registrations succeeded; want 1", won)
+	}
+	if p := peerOf(t, a, pa.ID); p.IncomingToken != c.Token {
+		t.Fatal("the token returned to the winner is not the one stored")
+	}
+}

@@ -83,6 +83,7 @@ type Node struct {
 	// our versions with token B, but not POST credentials itself.
 	regMu       sync.Mutex
 	registering map[string]bool
+	peerLocks   map[string]*peerLock // see lockPeer
 }
 
 type moduleKey struct {
@@ -136,6 +137,7 @@ func NewNode(cfg Config) (*Node, error) {
 		pathPrefix:  path,
 		modules:     map[moduleKey]Module{},
 		registering: map[string]bool{},
+		peerLocks:   map[string]*peerLock{},
 	}, nil
 }
 
