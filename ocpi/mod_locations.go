@@ -93,7 +93,6 @@ func (l *Locations) Sender() Module { return locationsSender{l} }
 // CPOs push to us. Add it with Node.Handle for an eMSP.
 func (l *Locations) Receiver() Module { return locationsReceiver{l} }
 
-
 // PutLocation validates loc and stores it as a location of our CPO party
 // owner (loc's country_code and party_id are filled in from owner when
 // empty and must equal it otherwise), then pushes it to every registered

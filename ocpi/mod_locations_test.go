@@ -1,0 +1,643 @@
+package ocpi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// locNode is a Node with its Locations module on a real HTTP server that
+// a test can take down (it then answers 503 without an envelope, as a
+// proxy in front of a stopped node would) and whose PUTs it records.
+type locNode struct {
+	*Node
+	loc   *Locations
+	srv   *httptest.Server
+	store *MemoryStore
+
+	down atomic.Bool
+	hits atomic.Int32 // requests answered while down
+
+	mu   sync.Mutex
+	puts []string // last_updated of every PUT of a whole location, in arrival order
+}
+
+func newLocNode(t *testing.T, party CredentialsRole, opts LocationsOptions) *locNode {
+	t.Helper()
+	n := &locNode{store: NewMemoryStore()}
+	n.srv = httptest.NewUnstartedServer(http.HandlerFunc(n.serve))
+	node, err := NewNode(Config{PublicURL: "http://" + n.srv.Listener.Addr().String(), Parties: []CredentialsRole{party}, Store: n.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Node = node
+	n.loc = NewLocations(node, opts)
+	if party.Role == RoleCPO {
+		node.Handle(n.loc.Sender())
+	} else {
+		node.Handle(n.loc.Receiver())
+	}
+	n.srv.Start()
+	t.Cleanup(n.srv.Close)
+	t.Cleanup(n.loc.Wait) // no push outlives its test
+	return n
+}
+
+func (n *locNode) serve(w http.ResponseWriter, r *http.Request) {
+	if n.down.Load() && strings.Contains(r.URL.Path, "/locations") {
+		n.hits.Add(1)
+		http.Error(w, "<html>503 Service Unavailable</html>", http.StatusServiceUnavailable)
+		return
+	}
+	if r.Method == http.MethodPut && strings.Count(strings.TrimPrefix(r.URL.Path, "/ocpi/2.2.1/receiver/locations/"), "/") == 2 {
+		body, _ := io.ReadAll(r.Body)
+		var l struct {
+			LastUpdated string `json:"last_updated"`
+		}
+		_ = json.Unmarshal(body, &l)
+		n.mu.Lock()
+		n.puts = append(n.puts, l.LastUpdated)
+		n.mu.Unlock()
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+	}
+	n.ServeHTTP(w, r)
+}
+
+func (n *locNode) recordedPuts() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.puts...)
+}
+
+// locPair is a CPO node (cpoA) and an eMSP node (emspB).
+type locPair struct {
+	cpo, emsp *locNode
+	// emspAtCPO is the eMSP as the CPO's peer (its OutgoingToken calls
+	// the eMSP); cpoAtEMSP the other way round.
+	emspAtCPO, cpoAtEMSP Peer
+}
+
+func newLocPair(t *testing.T, opts LocationsOptions) *locPair {
+	t.Helper()
+	return &locPair{cpo: newLocNode(t, cpoA, opts), emsp: newLocNode(t, emspB, LocationsOptions{})}
+}
+
+// connect registers the eMSP at the CPO with the real credentials handshake.
+func (p *locPair) connect(t *testing.T) *locPair {
+	t.Helper()
+	ctx := context.Background()
+	pending, err := p.cpo.IssueTokenA(ctx, "beta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.cpoAtEMSP, err = p.emsp.Register(ctx, p.cpo.VersionsURL(), pending.IncomingToken); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	if p.emspAtCPO, err = p.cpo.store.Peer(ctx, pending.ID); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *locPair) receiverURL(segments ...string) string {
+	return JoinURL(p.emsp.srv.URL+"/ocpi/2.2.1/receiver/locations", segments...)
+}
+
+func (p *locPair) senderURL(segments ...string) string {
+	return JoinURL(p.cpo.srv.URL+"/ocpi/2.2.1/sender/locations", segments...)
+}
+
+var (
+	partyA = cpoA.Party()
+	locT0     = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+)
+
+func testConnector(id string) Connector {
+	return Connector{ID: id, Standard: ConnectorIEC62196T2, Format: FormatSocket, PowerType: PowerAC3Phase, MaxVoltage: 230, MaxAmperage: 32}
+}
+
+func testEVSE(uid string) EVSE {
+	return EVSE{UID: uid, EVSEID: "NL*CPA*E" + uid, Status: StatusAvailable, Connectors: []Connector{testConnector("1")}}
+}
+
+// testLocation is a valid location of cpoA with one EVSE per uid.
+func testLocation(id string, at time.Time, uids ...string) Location {
+	l := Location{
+		ID: id, Publish: true, Name: "Stationsplein " + id, Address: "Stationsplein 1", City: "Utrecht",
+		Country: "NLD", Coordinates: GeoLocation{Latitude: "52.090284", Longitude: "5.110943"},
+		TimeZone: "Europe/Amsterdam", LastUpdated: NewDateTime(at),
+	}
+	for _, uid := range uids {
+		e := testEVSE(uid)
+		e.LastUpdated, e.Connectors[0].LastUpdated = l.LastUpdated, l.LastUpdated
+		l.EVSEs = append(l.EVSEs, e)
+	}
+	return l
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (p *locPair) received(t *testing.T, id string) Location {
+	t.Helper()
+	got, err := p.emsp.loc.ReceivedLocation(context.Background(), partyA, id)
+	if err != nil {
+		t.Fatalf("the eMSP has no location %q: %v", id, err)
+	}
+	return got
+}
+
+func TestPutLocationIsPushedToTheRegisteredEMSP(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	stored, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1", "E2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.CountryCode != "NL" || stored.PartyID != "CPA" || stored.EVSEs[1].LastUpdated.IsZero() || stored.EVSEs[1].Connectors[0].LastUpdated.IsZero() {
+		t.Fatalf("owner or children's last_updated not filled in: %+v", stored)
+	}
+	p.cpo.loc.Wait()
+	if got := p.received(t, "loc1"); mustJSON(t, got) != mustJSON(t, stored) {
+		t.Fatalf("the eMSP has\n%s\nwant\n%s", mustJSON(t, got), mustJSON(t, stored))
+	}
+	list, total, err := p.emsp.loc.Received(ctx, ObjectFilter{})
+	if err != nil || total != 1 || len(list) != 1 || list[0].ID != "LOC1" {
+		t.Fatalf("Received = %v, %d, %v", list, total, err)
+	}
+	// The CPO's own store has it as Owned, the eMSP's as Received only.
+	if own, _, _ := p.emsp.loc.List(ctx, ObjectFilter{}); len(own) != 0 {
+		t.Fatalf("the eMSP lists the pushed location as its own: %v", own)
+	}
+	if _, err := p.cpo.loc.Location(ctx, partyA, "Loc1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEVSEStatusChangeIsPushedWithLastUpdatedPropagated(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1", "E2")); err != nil {
+		t.Fatal(err)
+	}
+	t1 := locT0.Add(time.Hour)
+	if _, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "loc1", "e2", StatusCharging, t1); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	got := p.received(t, "LOC1")
+	e, _ := got.EVSE("E2")
+	if e.Status != StatusCharging || !e.LastUpdated.Equal(t1) || !got.LastUpdated.Equal(t1) {
+		t.Fatalf("eMSP sees EVSE %s at %s, location at %s; want CHARGING at %s for both", e.Status, e.LastUpdated, got.LastUpdated, t1)
+	}
+	if other, _ := got.EVSE("E1"); other.Status != StatusAvailable || !other.LastUpdated.Equal(locT0) {
+		t.Fatalf("the other EVSE changed: %+v", other)
+	}
+
+	// The same status again, or a late notification, changes nothing.
+	puts := len(p.emsp.recordedPuts())
+	if _, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E2", StatusCharging, t1.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	late, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E2", StatusAvailable, t1.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	if e, _ := late.EVSE("E2"); e.Status != StatusCharging || len(p.emsp.recordedPuts()) != puts {
+		t.Fatalf("a repeated or late status was stored or pushed: %s, %d pushes after %d", e.Status, len(p.emsp.recordedPuts()), puts)
+	}
+}
+
+func TestConnectorAndEVSEChangesArePushed(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	t1 := locT0.Add(time.Hour)
+	e2 := testEVSE("E2")
+	e2.LastUpdated = NewDateTime(t1)
+	if _, err := p.cpo.loc.PutEVSE(ctx, partyA, "LOC1", e2); err != nil {
+		t.Fatal(err)
+	}
+	t2 := t1.Add(time.Hour)
+	c := testConnector("2")
+	c.LastUpdated = NewDateTime(t2)
+	if _, err := p.cpo.loc.PutConnector(ctx, partyA, "LOC1", "E2", c); err != nil {
+		t.Fatal(err)
+	}
+	t3 := t2.Add(time.Hour)
+	if _, err := p.cpo.loc.PatchConnector(ctx, partyA, "LOC1", "e2", "2", []byte(`{"max_amperage": 16, "last_updated": "`+NewDateTime(t3).String()+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cpo.loc.PatchEVSE(ctx, partyA, "LOC1", "E1", []byte(`{"floor_level": "-1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cpo.loc.PatchLocation(ctx, partyA, "LOC1", []byte(`{"name": "Renamed"}`)); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	got := p.received(t, "LOC1")
+	e, ok := got.EVSE("E2")
+	if !ok || len(e.Connectors) != 2 || e.Connectors[1].MaxAmperage != 16 || !e.LastUpdated.Equal(t3) {
+		t.Fatalf("eMSP has EVSE E2 %+v", e)
+	}
+	if e1, _ := got.EVSE("E1"); e1.FloorLevel != "-1" || got.Name != "Renamed" || !got.LastUpdated.After(t3) {
+		t.Fatalf("eMSP has %+v", got)
+	}
+}
+
+func TestRemoveLocationMarksEveryEVSERemovedAtTheEMSP(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1", "E2")); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := p.cpo.loc.RemoveLocation(ctx, partyA, "LOC1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	got := p.received(t, "LOC1")
+	if len(got.EVSEs) != 2 || !got.LastUpdated.Equal(removed.LastUpdated.Time) || !got.LastUpdated.After(locT0) {
+		t.Fatalf("eMSP has %+v", got)
+	}
+	for _, e := range got.EVSEs {
+		if e.Status != StatusRemoved || !e.LastUpdated.Equal(got.LastUpdated.Time) {
+			t.Fatalf("EVSE %s is %s at %s", e.UID, e.Status, e.LastUpdated)
+		}
+	}
+	// It stays in the CPO's list, so a pulling eMSP learns of it too.
+	if _, total, _ := p.cpo.loc.List(ctx, ObjectFilter{}); total != 1 {
+		t.Fatalf("the CPO lists %d locations after removal", total)
+	}
+	if _, err := p.cpo.loc.RemoveLocation(ctx, partyA, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("removing an unknown location: %v", err)
+	}
+}
+
+func TestOwnedChangesAreValidatedAndLimitedToOurCPOParties(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	bad := testLocation("LOC1", locT0, "E1")
+	bad.EVSEs[0].Connectors[0].MaxVoltage = 0
+	_, err := p.cpo.loc.PutLocation(ctx, partyA, bad)
+	if e := AsError(err); e.Code != StatusInvalidParameters || !strings.Contains(e.Message, "evses[0].connectors[0].max_voltage") {
+		t.Fatalf("invalid location: %v", err)
+	}
+	if _, err := p.cpo.loc.PutLocation(ctx, emspB.Party(), testLocation("LOC1", locT0, "E1")); err == nil {
+		t.Fatal("stored a location for the eMSP's party")
+	}
+	other := testLocation("LOC1", locT0, "E1")
+	other.CountryCode, other.PartyID = "DE", "XYZ"
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, other); AsError(err).Code != StatusInvalidParameters {
+		t.Fatalf("location of another party: %v", err)
+	}
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E9", StatusCharging, locT0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("status of an unknown EVSE: %v", err)
+	}
+	if _, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E1", "PARKED", locT0); AsError(err).Code != StatusInvalidParameters {
+		t.Fatalf("unknown status: %v", err)
+	}
+	if _, err := p.cpo.loc.PatchEVSE(ctx, partyA, "LOC1", "E1", []byte(`{"status": "SLEEPING"}`)); AsError(err).Code != StatusInvalidParameters {
+		t.Fatalf("patch to an invalid status: %v", err)
+	}
+	p.cpo.loc.Wait()
+	if got := p.received(t, "LOC1"); got.EVSEs[0].Status != StatusAvailable || len(p.emsp.recordedPuts()) != 1 {
+		t.Fatalf("a rejected change reached the eMSP: %+v, %d pushes", got.EVSEs[0], len(p.emsp.recordedPuts()))
+	}
+}
+
+func TestSenderGetsOneLocationEVSEOrConnectorIgnoringCase(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	auth := tok(p.cpoAtEMSP.OutgoingToken)
+
+	var loc Location
+	r := get(t, p.senderURL("loc1"), auth)
+	r.want(t, http.StatusOK, StatusSuccess)
+	r.decode(t, &loc)
+	if loc.ID != "LOC1" || len(loc.EVSEs) != 1 {
+		t.Fatalf("GET location = %+v", loc)
+	}
+	var e EVSE
+	r = get(t, p.senderURL("LOC1", "e1"), auth)
+	r.want(t, http.StatusOK, StatusSuccess)
+	r.decode(t, &e)
+	if e.UID != "E1" || e.EVSEID != "NL*CPA*EE1" {
+		t.Fatalf("GET EVSE = %+v", e)
+	}
+	var c Connector
+	r = get(t, p.senderURL("Loc1", "E1", "1"), auth)
+	r.want(t, http.StatusOK, StatusSuccess)
+	r.decode(t, &c)
+	if c.ID != "1" || c.Standard != ConnectorIEC62196T2 {
+		t.Fatalf("GET connector = %+v", c)
+	}
+
+	for _, path := range [][]string{{"LOC2"}, {"LOC1", "E2"}, {"LOC1", "E1", "2"}} {
+		r := get(t, p.senderURL(path...), auth)
+		r.want(t, http.StatusNotFound, StatusUnknownLocation)
+		if !strings.Contains(r.StatusMessage, path[len(path)-1]) {
+			t.Fatalf("GET %v: message %q does not name what is unknown", path, r.StatusMessage)
+		}
+	}
+	get(t, p.senderURL("LOC1", "E1", "1", "x"), auth).want(t, http.StatusNotFound, StatusClientError)
+	call(t, http.MethodPut, p.senderURL("LOC1"), auth, loc).want(t, http.StatusMethodNotAllowed, StatusClientError)
+}
+
+// Pull follows every page of the CPO's list, with the date window.
+func TestEMSPPullsTheCPOsListOverSeveralPagesWithDateFilters(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{})
+	ctx := context.Background()
+	// Stored before the eMSP registers, so nothing is pushed.
+	for i, id := range []string{"L0", "L1", "L2", "L3", "L4", "L5"} {
+		if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation(id, locT0.Add(time.Duration(i)*time.Minute), "E1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.connect(t)
+	if _, total, _ := p.emsp.loc.Received(ctx, ObjectFilter{}); total != 0 {
+		t.Fatalf("pushed before registration: %d", total)
+	}
+
+	// What the sender answers: a page, its total and the next link.
+	auth := tok(p.cpoAtEMSP.OutgoingToken)
+	r := get(t, p.senderURL()+"?limit=2&date_from=2026-11-02T10:01:00Z&date_to=2026-11-02T10:05:00Z", auth)
+	r.want(t, http.StatusOK, StatusSuccess)
+	var page []Location
+	r.decode(t, &page)
+	if len(page) != 2 || page[0].ID != "L1" || page[1].ID != "L2" || r.Header.Get(HeaderTotalCount) != "4" || r.Header.Get(HeaderLimit) != "2" {
+		t.Fatalf("first page: %d items, total %q, limit %q", len(page), r.Header.Get(HeaderTotalCount), r.Header.Get(HeaderLimit))
+	}
+	if link := r.Header.Get("Link"); !strings.HasPrefix(link, "<"+p.senderURL()+"?") || !strings.Contains(link, "offset=2") || !strings.Contains(link, "date_to=") {
+		t.Fatalf("Link %q", link)
+	}
+
+	n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{From: locT0.Add(time.Minute), To: locT0.Add(5 * time.Minute), Limit: 2})
+	if err != nil || n != 4 {
+		t.Fatalf("Pull = %d, %v; want 4", n, err)
+	}
+	got, total, err := p.emsp.loc.Received(ctx, ObjectFilter{})
+	if err != nil || total != 4 || got[0].ID != "L1" || got[3].ID != "L4" {
+		t.Fatalf("Received = %v, %d, %v", got, total, err)
+	}
+	// A full pull adds the rest.
+	if n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{Limit: 4}); err != nil || n != 6 {
+		t.Fatalf("full Pull = %d, %v", n, err)
+	}
+}
+
+func TestPullKeepsANewerPushedVersion(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	// The eMSP got a newer version pushed than the CPO's list has (as when a
+	// push overtakes a pull in progress).
+	newer := testLocation("LOC1", locT0.Add(time.Hour), "E1")
+	newer.CountryCode, newer.PartyID, newer.Name = "NL", "CPA", "Newer"
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), tok(p.emspAtCPO.OutgoingToken), newer).want(t, http.StatusOK, StatusSuccess)
+	if n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{}); err != nil || n != 0 {
+		t.Fatalf("Pull = %d, %v; want 0 stored", n, err)
+	}
+	if got := p.received(t, "LOC1"); got.Name != "Newer" {
+		t.Fatalf("the pull replaced a newer version: %q", got.Name)
+	}
+}
+
+func TestReceiverRejectsBadPushesAndStoresNothing(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	auth := tok(p.emspAtCPO.OutgoingToken)
+	good := testLocation("LOC1", locT0, "E1")
+	good.CountryCode, good.PartyID = "NL", "CPA"
+	withoutAddress := strings.Replace(mustJSON(t, good), `"address":"Stationsplein 1",`, "", 1)
+	otherParty := good
+	otherParty.PartyID = "XYZ"
+
+	for _, c := range []struct {
+		name       string
+		method     string
+		path       []string
+		body       any
+		httpStatus int
+		code       int
+		mention    string
+	}{
+		{"invalid JSON", http.MethodPut, []string{"NL", "CPA", "LOC1"}, `{"id": "LOC1",`, 400, StatusClientError, "JSON"},
+		{"missing field", http.MethodPut, []string{"NL", "CPA", "LOC1"}, withoutAddress, 200, StatusInvalidParameters, "address"},
+		{"id mismatch", http.MethodPut, []string{"NL", "CPA", "LOC2"}, good, 200, StatusInvalidParameters, "location_id"},
+		{"body party differs from URL", http.MethodPut, []string{"NL", "CPA", "LOC1"}, otherParty, 200, StatusInvalidParameters, "party_id"},
+		{"party not the pusher's", http.MethodPut, []string{"NL", "XYZ", "LOC1"}, otherParty, 404, StatusInvalidParameters, "NL-XYZ"},
+		{"malformed party", http.MethodPut, []string{"NLD", "CPA", "LOC1"}, good, 200, StatusInvalidParameters, "country_code"},
+		{"EVSE for unknown location", http.MethodPut, []string{"NL", "CPA", "LOC1", "E1"}, testEVSE("E1"), 404, StatusUnknownLocation, "LOC1"},
+		{"PATCH of unknown location", http.MethodPatch, []string{"NL", "CPA", "LOC1"}, `{"name": "x", "last_updated": "2026-11-02T10:00:00Z"}`, 404, StatusUnknownLocation, "LOC1"},
+		{"empty body", http.MethodPut, []string{"NL", "CPA", "LOC1"}, "", 400, StatusClientError, "empty"},
+		{"no location id", http.MethodPut, []string{"NL", "CPA"}, good, 404, StatusClientError, "location_id"},
+		{"DELETE", http.MethodDelete, []string{"NL", "CPA", "LOC1"}, nil, 405, StatusClientError, "PATCH"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := call(t, c.method, p.receiverURL(c.path...), auth, c.body)
+			r.want(t, c.httpStatus, c.code)
+			if !strings.Contains(r.StatusMessage, c.mention) {
+				t.Fatalf("message %q does not mention %q", r.StatusMessage, c.mention)
+			}
+		})
+	}
+	if _, total, _ := p.emsp.loc.Received(context.Background(), ObjectFilter{}); total != 0 {
+		t.Fatalf("a rejected push was stored: %d locations", total)
+	}
+}
+
+func TestReceiverPutAndPatchOfEachLevel(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	auth := tok(p.emspAtCPO.OutgoingToken)
+	loc := testLocation("LOC1", locT0, "E1")
+	loc.CountryCode, loc.PartyID = "NL", "CPA"
+	// Spec: 201 for a new object, 200 for a replaced one.
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), auth, loc).want(t, http.StatusCreated, StatusSuccess)
+	call(t, http.MethodPut, p.receiverURL("nl", "cpa", "loc1"), auth, loc).want(t, http.StatusOK, StatusSuccess)
+
+	t1 := NewDateTime(locT0.Add(time.Hour))
+	e2 := testEVSE("E2")
+	e2.Connectors[0].LastUpdated, e2.LastUpdated = t1, t1
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1", "E2"), auth, e2).want(t, http.StatusCreated, StatusSuccess)
+	if got := p.received(t, "LOC1"); !got.LastUpdated.Equal(t1.Time) || len(got.EVSEs) != 2 {
+		t.Fatalf("after PUT EVSE: location at %s with %d EVSEs", got.LastUpdated, len(got.EVSEs))
+	}
+	wrongUID := testEVSE("E3")
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1", "E2"), auth, wrongUID).want(t, http.StatusOK, StatusInvalidParameters)
+
+	// The spec's status update example, then a connector's tariff.
+	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1"), auth, `{"status": "CHARGING", "last_updated": "2026-11-02T12:00:00Z"}`).want(t, http.StatusOK, StatusSuccess)
+	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1", "1"), auth, `{"tariff_ids": ["T1"], "last_updated": "2026-11-02T13:00:00Z"}`).want(t, http.StatusOK, StatusSuccess)
+	got := p.received(t, "LOC1")
+	e1, _ := got.EVSE("E1")
+	t3 := time.Date(2026, 11, 2, 13, 0, 0, 0, time.UTC)
+	if e1.Status != StatusCharging || e1.Connectors[0].TariffIDs[0] != "T1" || !e1.LastUpdated.Equal(t3) || !got.LastUpdated.Equal(t3) {
+		t.Fatalf("after PATCHes: EVSE %s at %s, tariffs %v, location at %s", e1.Status, e1.LastUpdated, e1.Connectors[0].TariffIDs, got.LastUpdated)
+	}
+
+	r := call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1"), auth, `{"status": "AVAILABLE"}`)
+	r.want(t, http.StatusOK, StatusInvalidParameters)
+	if !strings.Contains(r.StatusMessage, "last_updated") {
+		t.Fatalf("PATCH without last_updated: %q", r.StatusMessage)
+	}
+	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1"), auth, `{"status": "SLEEPING", "last_updated": "2026-11-02T14:00:00Z"}`).want(t, http.StatusOK, StatusInvalidParameters)
+	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E9"), auth, `{"status": "AVAILABLE", "last_updated": "2026-11-02T14:00:00Z"}`).want(t, http.StatusNotFound, StatusUnknownLocation)
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1", "E9", "1"), auth, testConnector("1")).want(t, http.StatusNotFound, StatusUnknownLocation)
+	after := p.received(t, "LOC1")
+	if e1, _ := after.EVSE("E1"); e1.Status != StatusCharging {
+		t.Fatalf("a rejected PATCH changed the EVSE: %s", e1.Status)
+	}
+
+	// The CPO may read back what the eMSP holds.
+	var e EVSE
+	r = get(t, p.receiverURL("NL", "CPA", "LOC1", "e1"), auth)
+	r.want(t, http.StatusOK, StatusSuccess)
+	r.decode(t, &e)
+	if e.Status != StatusCharging {
+		t.Fatalf("GET EVSE at the eMSP = %+v", e)
+	}
+	get(t, p.receiverURL("NL", "CPA", "LOC2"), auth).want(t, http.StatusNotFound, StatusUnknownLocation)
+}
+
+func TestPushToADownEMSPIsRetriedBoundedThenThePullGetsIt(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{PushRetries: 2, PushBackoff: 5 * time.Millisecond}).connect(t)
+	ctx := context.Background()
+	p.emsp.down.Store(true)
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	if hits := p.emsp.hits.Load(); hits != 3 {
+		t.Fatalf("%d push attempts; want 1 + 2 retries", hits)
+	}
+	if _, err := p.emsp.loc.ReceivedLocation(ctx, partyA, "LOC1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the eMSP has the location although it was down: %v", err)
+	}
+	p.emsp.down.Store(false)
+	if n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{}); err != nil || n != 1 {
+		t.Fatalf("Pull = %d, %v", n, err)
+	}
+	p.received(t, "LOC1")
+}
+
+func TestPushesOfOneLocationArriveInOrder(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	statuses := []Status{StatusCharging, StatusAvailable}
+	var last Location
+	for i := 1; i <= 30; i++ {
+		var err error
+		if last, err = p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E1", statuses[i%2], locT0.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.cpo.loc.Wait()
+	puts := p.emsp.recordedPuts()
+	for i := 1; i < len(puts); i++ {
+		if puts[i] <= puts[i-1] {
+			t.Fatalf("push %d (%s) arrived after push %d (%s): %v", i, puts[i], i-1, puts[i-1], puts)
+		}
+	}
+	if len(puts) == 0 || puts[len(puts)-1] != last.LastUpdated.String() {
+		t.Fatalf("last push %v; want %s", puts, last.LastUpdated)
+	}
+	if got := p.received(t, "LOC1"); got.EVSEs[0].Status != last.EVSEs[0].Status {
+		t.Fatalf("eMSP ends with %s, CPO with %s", got.EVSEs[0].Status, last.EVSEs[0].Status)
+	}
+}
+
+// A push waiting to retry gives way to a newer version at once: the older
+// one is never sent after it, and nobody waits for the backoff.
+func TestNewerChangeSupersedesAPushWaitingToRetry(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{PushRetries: 5, PushBackoff: time.Hour}).connect(t)
+	ctx := context.Background()
+	p.emsp.down.Store(true)
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p.emsp.hits.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first push never came")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	p.emsp.down.Store(false)
+	newer, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E1", StatusCharging, locT0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { p.cpo.loc.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait is stuck in the backoff of the superseded push")
+	}
+	if puts := p.emsp.recordedPuts(); len(puts) != 1 || puts[0] != newer.LastUpdated.String() {
+		t.Fatalf("pushes that arrived: %v; want only %s", puts, newer.LastUpdated)
+	}
+}
+
+func TestPushGoesOnlyToRegisteredReceivers(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	// A second CPO registered at our CPO has no locations receiver and is
+	// no eMSP: it gets nothing. An unregistered eMSP gets nothing either.
+	other := newLocNode(t, role(RoleCPO, "BE", "CPB", "Other CPO"), LocationsOptions{})
+	pending, err := p.cpo.IssueTokenA(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Register(ctx, p.cpo.VersionsURL(), pending.IncomingToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	p.received(t, "LOC1")
+	if _, total, _ := other.loc.Received(ctx, ObjectFilter{}); total != 0 {
+		t.Fatal("a CPO peer received our location")
+	}
+	if _, err := p.cpo.Unregister(ctx, p.emspAtCPO.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E1", StatusCharging, locT0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	got := p.received(t, "LOC1")
+	if e, _ := got.EVSE("E1"); e.Status != StatusAvailable {
+		t.Fatalf("an unregistered eMSP got a push: %s", e.Status)
+	}
+}
