@@ -434,7 +434,7 @@ func testPeerCopies(t *testing.T, s ocpi.Store, _ Options) {
 		func() (ocpi.Peer, error) {
 			ps, err := s.Peers(ctx)
 			if err != nil || len(ps) != 1 {
-				return ocpi.Peer{}, fmt.Errorf("Peers = %d, %v", len(ps), err)
+				return ocpi.Peer{}, fmt.Errorf("peers listed: %d, %v", len(ps), err)
 			}
 			ps[0].Endpoints[1].URL = "https://changed"
 			return s.Peer(ctx, "p")
