@@ -53,9 +53,9 @@ type Locations struct {
 	// received), so two changes of one location never lose each other.
 	writeMu sync.Mutex
 
-	pushMu   sync.Mutex
-	pushes   map[pushKey]*pushSlot
-	inFlight sync.WaitGroup
+	pushMu sync.Mutex
+	pushes map[pushKey]*pushSlot // a key is here while its goroutine runs
+	idle   *sync.Cond            // on pushMu: signalled when pushes empties
 }
 
 // NewLocations returns the Locations module of node, using the node's
@@ -76,13 +76,15 @@ func NewLocations(node *Node, opts LocationsOptions) *Locations {
 	if opts.Logger == nil {
 		opts.Logger = node.cfg.Logger
 	}
-	return &Locations{
+	l := &Locations{
 		node:   node,
 		store:  node.cfg.Store,
 		opts:   opts,
 		log:    opts.Logger,
 		pushes: map[pushKey]*pushSlot{},
 	}
+	l.idle = sync.NewCond(&l.pushMu)
+	return l
 }
 
 // Sender is the CPO's interface: GET of our locations (paginated list, one
@@ -275,8 +277,15 @@ func (l *Locations) ReceivedLocation(ctx context.Context, owner PartyID, id stri
 }
 
 // Wait blocks until every push in flight (retries included) is done: for
-// tests and for a clean shutdown.
-func (l *Locations) Wait() { l.inFlight.Wait() }
+// tests and for a clean shutdown. Changes made while it waits are waited
+// for too.
+func (l *Locations) Wait() {
+	l.pushMu.Lock()
+	defer l.pushMu.Unlock()
+	for len(l.pushes) > 0 {
+		l.idle.Wait()
+	}
+}
 
 // checkOurs fails unless owner is one of our CPO parties.
 func (l *Locations) checkOurs(owner PartyID) error {

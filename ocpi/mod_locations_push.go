@@ -92,19 +92,20 @@ func (l *Locations) enqueue(k pushKey, job *pushJob) {
 	}
 	s := &pushSlot{pending: job, wake: make(chan struct{}, 1)}
 	l.pushes[k] = s
-	l.inFlight.Add(1)
 	go l.sendPushes(k, s)
 }
 
 // sendPushes sends the newest pending version of k until none is left.
 func (l *Locations) sendPushes(k pushKey, s *pushSlot) {
-	defer l.inFlight.Done()
 	for {
 		l.pushMu.Lock()
 		job := s.pending
 		s.pending = nil
 		if job == nil {
 			delete(l.pushes, k)
+			if len(l.pushes) == 0 {
+				l.idle.Broadcast()
+			}
 			l.pushMu.Unlock()
 			return
 		}
@@ -126,9 +127,7 @@ func (l *Locations) deliver(k pushKey, s *pushSlot, job *pushJob) {
 		if err == nil {
 			return
 		}
-		var e *Error
-		rejected := errors.As(err, &e) && e.Code >= 2000 && e.Code < 3000
-		if rejected || attempt >= l.opts.PushRetries {
+		if !retryable(err) || attempt >= l.opts.PushRetries {
 			l.log.Warn("ocpi: pushing a location failed; dropped, the receiver gets it when it pulls our list",
 				"peer", k.peer, "to", k.to.String(), "location", k.location, "attempts", attempt+1, "error", err)
 			return
@@ -145,6 +144,21 @@ func (l *Locations) deliver(k pushKey, s *pushSlot, job *pushJob) {
 	}
 }
 
+// retryable tells a failure that may pass (the network, a server error,
+// an overloaded peer) from a refusal that the same request will meet again
+// (a 2xxx status, 401, 404): those are not retried.
+func retryable(err error) bool {
+	var e *Error
+	var h *HTTPError
+	switch {
+	case errors.As(err, &e):
+		return e.Code >= 3000 || e.HTTPStatus >= 500
+	case errors.As(err, &h):
+		return h.HTTPStatus >= 500 || h.HTTPStatus == http.StatusRequestTimeout || h.HTTPStatus == http.StatusTooManyRequests
+	}
+	return true
+}
+
 func (l *Locations) putOnce(k pushKey, job *pushJob) error {
 	ctx := context.Background()
 	if l.opts.PushTimeout > 0 {
@@ -157,7 +171,8 @@ func (l *Locations) putOnce(k pushKey, job *pushJob) error {
 }
 
 // Pull fetches the peer's locations list (its Sender endpoint, every page,
-// once per CPO party of the peer, as OCPI-to) within q and stores each
+// once per CPO party of the peer, as OCPI-to; once without OCPI-to from a
+// hub) within q and stores each
 // location as Received, unless we already hold a newer version of it (a
 // push that arrived meanwhile). It returns how many locations it stored.
 // A location that fails validation, or that belongs to a party the peer
@@ -181,7 +196,7 @@ func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, 
 	}
 	cpos := partiesServing(p.Roles, ModuleLocations, Sender)
 	if len(cpos) == 0 {
-		return 0, fmt.Errorf("ocpi: pull locations from %q: the peer has no CPO party", peerID)
+		cpos = []PartyID{{}} // a hub: no OCPI-to, its whole list
 	}
 	client := l.node.Client(p)
 	stored := 0

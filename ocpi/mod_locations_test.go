@@ -15,16 +15,17 @@ import (
 )
 
 // locNode is a Node with its Locations module on a real HTTP server that
-// a test can take down (it then answers 503 without an envelope, as a
-// proxy in front of a stopped node would) and whose PUTs it records.
+// a test can make fail, and whose PUTs of whole locations it records.
 type locNode struct {
 	*Node
 	loc   *Locations
 	srv   *httptest.Server
 	store *MemoryStore
 
-	down atomic.Bool
-	hits atomic.Int32 // requests answered while down
+	// fail, when not 0, is the HTTP status every locations request gets
+	// (without an envelope, as from a proxy before a stopped node).
+	fail atomic.Int32
+	hits atomic.Int32 // requests answered with fail
 
 	mu   sync.Mutex
 	puts []string // last_updated of every PUT of a whole location, in arrival order
@@ -52,9 +53,9 @@ func newLocNode(t *testing.T, party CredentialsRole, opts LocationsOptions) *loc
 }
 
 func (n *locNode) serve(w http.ResponseWriter, r *http.Request) {
-	if n.down.Load() && strings.Contains(r.URL.Path, "/locations") {
+	if status := int(n.fail.Load()); status != 0 && strings.Contains(r.URL.Path, "/locations") {
 		n.hits.Add(1)
-		http.Error(w, "<html>503 Service Unavailable</html>", http.StatusServiceUnavailable)
+		http.Error(w, "<html>"+http.StatusText(status)+"</html>", status)
 		return
 	}
 	if r.Method == http.MethodPut && strings.Count(strings.TrimPrefix(r.URL.Path, "/ocpi/2.2.1/receiver/locations/"), "/") == 2 {
@@ -117,7 +118,7 @@ func (p *locPair) senderURL(segments ...string) string {
 
 var (
 	partyA = cpoA.Party()
-	locT0     = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	locT0  = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 )
 
 func testConnector(id string) Connector {
@@ -528,7 +529,7 @@ func TestReceiverPutAndPatchOfEachLevel(t *testing.T) {
 func TestPushToADownEMSPIsRetriedBoundedThenThePullGetsIt(t *testing.T) {
 	p := newLocPair(t, LocationsOptions{PushRetries: 2, PushBackoff: 5 * time.Millisecond}).connect(t)
 	ctx := context.Background()
-	p.emsp.down.Store(true)
+	p.emsp.fail.Store(http.StatusServiceUnavailable)
 	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
 		t.Fatal(err)
 	}
@@ -539,11 +540,23 @@ func TestPushToADownEMSPIsRetriedBoundedThenThePullGetsIt(t *testing.T) {
 	if _, err := p.emsp.loc.ReceivedLocation(ctx, partyA, "LOC1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("the eMSP has the location although it was down: %v", err)
 	}
-	p.emsp.down.Store(false)
+	p.emsp.fail.Store(0)
 	if n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{}); err != nil || n != 1 {
 		t.Fatalf("Pull = %d, %v", n, err)
 	}
 	p.received(t, "LOC1")
+}
+
+func TestPushRefusedByTheEMSPIsNotRetried(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{PushRetries: 3, PushBackoff: time.Millisecond}).connect(t)
+	p.emsp.fail.Store(http.StatusUnauthorized)
+	if _, err := p.cpo.loc.PutLocation(context.Background(), partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	if hits := p.emsp.hits.Load(); hits != 1 {
+		t.Fatalf("%d attempts after a 401; want 1 (the same request meets the same refusal)", hits)
+	}
 }
 
 func TestPushesOfOneLocationArriveInOrder(t *testing.T) {
@@ -580,7 +593,7 @@ func TestPushesOfOneLocationArriveInOrder(t *testing.T) {
 func TestNewerChangeSupersedesAPushWaitingToRetry(t *testing.T) {
 	p := newLocPair(t, LocationsOptions{PushRetries: 5, PushBackoff: time.Hour}).connect(t)
 	ctx := context.Background()
-	p.emsp.down.Store(true)
+	p.emsp.fail.Store(http.StatusServiceUnavailable)
 	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
 		t.Fatal(err)
 	}
@@ -591,7 +604,7 @@ func TestNewerChangeSupersedesAPushWaitingToRetry(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	p.emsp.down.Store(false)
+	p.emsp.fail.Store(0)
 	newer, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E1", StatusCharging, locT0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
