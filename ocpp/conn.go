@@ -450,7 +450,7 @@ func (c *Conn) deliverIncoming(f Frame) {
 	}
 	c.inMu.Unlock()
 	if start {
-		go c.serveInbox()
+		workers.run(c.serveInbox)
 	}
 }
 
