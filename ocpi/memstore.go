@@ -16,7 +16,7 @@ import (
 // MemoryStore is a Store in memory: for examples, tests and single-process
 // nodes that can lose their state on restart. It is safe for concurrent
 // use, and what it returns is a copy: changing a returned Peer or Object
-// does not change the store.
+// does not change the store. The zero value is an empty store.
 type MemoryStore struct {
 	mu      sync.RWMutex
 	peers   map[string]Peer
@@ -54,6 +54,9 @@ func (s *MemoryStore) SavePeer(ctx context.Context, p Peer) error {
 				return fmt.Errorf("ocpi: save peer %q: incoming token already belongs to peer %q; issue a new token", p.ID, id)
 			}
 		}
+	}
+	if s.peers == nil {
+		s.peers = map[string]Peer{}
 	}
 	p = copyPeer(p)
 	p.Created = now
@@ -94,7 +97,10 @@ func (s *MemoryStore) PeerByToken(ctx context.Context, token string) (Peer, erro
 		if p.IncomingToken == token {
 			return copyPeer(p), nil
 		}
-		if p.PreviousIncomingToken == token && now.Before(p.PreviousTokenExpires) {
+		// Should two peers still accept the token, the oldest wins, as in
+		// the SQL stores.
+		if p.PreviousIncomingToken == token && now.Before(p.PreviousTokenExpires) &&
+			(previous == nil || comparePeers(p, *previous) < 0) {
 			previous = &p
 		}
 	}
@@ -112,13 +118,16 @@ func (s *MemoryStore) Peers(ctx context.Context) ([]Peer, error) {
 		out = append(out, copyPeer(p))
 	}
 	s.mu.RUnlock()
-	slices.SortFunc(out, func(a, b Peer) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	slices.SortFunc(out, comparePeers)
 	return out, nil
+}
+
+// comparePeers orders peers oldest first, then by ID.
+func comparePeers(a, b Peer) int {
+	if c := a.Created.Compare(b.Created); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // DeletePeer removes the peer, or returns ErrNotFound.
@@ -143,6 +152,9 @@ func (s *MemoryStore) PutObject(ctx context.Context, o Object) error {
 	o.LastUpdated = o.LastUpdated.UTC()
 	o.Data = bytes.Clone(o.Data)
 	s.mu.Lock()
+	if s.objects == nil {
+		s.objects = map[objectKey]Object{}
+	}
 	s.objects[keyOf(o.Kind, o.Module, o.Owner, o.ID)] = o
 	s.mu.Unlock()
 	return nil

@@ -10,3 +10,7 @@ import (
 func TestMemoryStoreConformance(t *testing.T) {
 	ocpitest.TestStore(t, func(t *testing.T) ocpi.Store { return ocpi.NewMemoryStore() }, ocpitest.Options{})
 }
+
+func TestMemoryStoreZeroValueIsEmptyStore(t *testing.T) {
+	ocpitest.TestStore(t, func(t *testing.T) ocpi.Store { return new(ocpi.MemoryStore) }, ocpitest.Options{})
+}

@@ -222,12 +222,11 @@ func invalidOwner(p ocpi.PartyID) error {
 
 const objectColumns = `kind, module, owner_cc, owner_pid, id, last_updated, data`
 
-func scanObject(r sqldb.Row, extra ...any) (ocpi.Object, error) {
+func scanObject(r sqldb.Row) (ocpi.Object, error) {
 	var o ocpi.Object
 	var kind, module, data string
 	var updated int64
-	dest := append([]any{&kind, &module, &o.Owner.CountryCode, &o.Owner.PartyID, &o.ID, &updated, &data}, extra...)
-	if err := r.Scan(dest...); err != nil {
+	if err := r.Scan(&kind, &module, &o.Owner.CountryCode, &o.Owner.PartyID, &o.ID, &updated, &data); err != nil {
 		return o, err
 	}
 	o.Kind, o.Module = ocpi.ObjectKind(kind), ocpi.ModuleID(module)
@@ -323,17 +322,21 @@ func (s *Store) Objects(ctx context.Context, f ocpi.ObjectFilter) ([]ocpi.Object
 		limit = math.MaxInt64
 	}
 	offset = max(offset, 0)
-	// The total comes with the page, so both see the same data.
+	// Two queries rather than COUNT(*) OVER (), which would read every
+	// matching row's data to count them; the count needs only the index.
 	var total int64
-	page, err := collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (ocpi.Object, error) { return scanObject(r, &total) },
-		`SELECT `+objectColumns+`, COUNT(*) OVER ()`+where+`
-		ORDER BY last_updated, owner_cc, owner_pid, id_key LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err == nil && len(page) == 0 && offset > 0 {
-		// Past the end: no row carried the total.
-		err = s.cfg.Reader.QueryRow(ctx, `SELECT COUNT(*)`+where, args...).Scan(&total)
+	if err := s.cfg.Reader.QueryRow(ctx, `SELECT COUNT(*)`+where, args...).Scan(&total); err != nil {
+		return nil, 0, s.errorf(err, "count %s %s objects", f.Kind, f.Module)
 	}
-	if err != nil {
-		return nil, 0, s.errorf(err, "list %s %s objects", f.Kind, f.Module)
+	page := []ocpi.Object{}
+	if offset < total {
+		var err error
+		page, err = collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (ocpi.Object, error) { return scanObject(r) },
+			`SELECT `+objectColumns+where+`
+			ORDER BY last_updated, owner_cc, owner_pid, id_key LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		if err != nil {
+			return nil, 0, s.errorf(err, "list %s %s objects", f.Kind, f.Module)
+		}
 	}
 	return page, int(total), nil
 }
