@@ -526,12 +526,57 @@ func TestRotationByEitherSideReplacesTokensAfterGrace(t *testing.T) {
 	}
 }
 
-func TestRotationFailureKeepsTheTokens(t *testing.T) {
+// A lossy network in front of A: A handles a credentials PUT, but the
+// answer never reaches the caller.
+func TestRotationWithLostAnswerCanBeRetried(t *testing.T) {
+	a, b := newNodeA(t), newNodeB(t)
+	atA, atB := register(t, a, b)
+	node := a.srv.Config.Handler
+	a.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			node.ServeHTTP(httptest.NewRecorder(), r)
+			panic(http.ErrAbortHandler)
+		}
+		node.ServeHTTP(w, r)
+	})
+	ctx := context.Background()
+	_, err := b.RotateCredentials(ctx, atB.ID)
+	if err == nil || !strings.Contains(err.Error(), "rotate again") {
+		t.Fatalf("err = %v; want one saying to rotate again", err)
+	}
+	// A applied it and calls B with the new token; B still takes it.
+	newAtA := peerOf(t, a, atA.ID)
+	if newAtA.OutgoingToken == atA.OutgoingToken {
+		t.Fatal("A did not apply the update")
+	}
+	if err := a.Client(newAtA).Get(ctx, a.mustEndpoint(t, newAtA, ModuleLocations, Receiver), nil, ForModule(ModuleLocations)); err != nil {
+		t.Fatalf("A's new token refused by B: %v", err)
+	}
+	// The retry goes through, and leaves both sides paired.
+	a.srv.Config.Handler = node
+	p, err := b.RotateCredentials(ctx, atB.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peerOf(t, a, atA.ID).OutgoingToken != p.IncomingToken || peerOf(t, a, atA.ID).IncomingToken != p.OutgoingToken {
+		t.Fatal("tokens do not pair up after the retry")
+	}
+}
+
+func TestRotationRefusedByPeerKeepsTheTokens(t *testing.T) {
 	a, b := newNodeA(t), newNodeB(t)
 	_, atB := register(t, a, b)
-	a.srv.Close() // A is gone
-	if _, err := b.RotateCredentials(context.Background(), atB.ID); err == nil {
-		t.Fatal("rotation against a closed server succeeded")
+	node := a.srv.Config.Handler
+	a.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			WriteError(w, Errorf(http.StatusServiceUnavailable, StatusServerError, "down for maintenance"))
+			return
+		}
+		node.ServeHTTP(w, r)
+	})
+	_, err := b.RotateCredentials(context.Background(), atB.ID)
+	if codeOf(err) != StatusServerError || !strings.Contains(err.Error(), "maintenance") {
+		t.Fatalf("err = %v; want the peer's 3000", err)
 	}
 	p := peerOf(t, b, atB.ID)
 	if p.IncomingToken != atB.IncomingToken || p.OutgoingToken != atB.OutgoingToken || p.PreviousIncomingToken != atB.PreviousIncomingToken {

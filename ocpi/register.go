@@ -115,12 +115,23 @@ func (n *Node) RotateCredentials(ctx context.Context, peerID string) (Peer, erro
 		}
 	}
 	if err != nil {
-		// Restore: the peer still calls us with the old token.
+		// Restore: the peer still calls us with the old token. Without an
+		// answer we cannot know whether the peer stored the new one, so
+		// that one stays valid for the grace period too: a retry within
+		// it works either way (our old outgoing token is then in the
+		// peer's grace period).
+		answered := peerAnswered(err)
 		if _, rerr := n.updatePeer(context.WithoutCancel(ctx), peerID, func(p *Peer) error {
 			p.IncomingToken, p.PreviousIncomingToken, p.PreviousTokenExpires = old.IncomingToken, old.PreviousIncomingToken, old.PreviousTokenExpires
+			if !answered && n.cfg.TokenGrace > 0 {
+				p.PreviousIncomingToken, p.PreviousTokenExpires = newToken, n.cfg.Now().Add(n.cfg.TokenGrace)
+			}
 			return nil
 		}); rerr != nil {
 			n.cfg.Logger.ErrorContext(ctx, "ocpi: restoring the token after a failed rotation", "peer", peerID, "error", rerr)
+		}
+		if !answered {
+			return Peer{}, fmt.Errorf("ocpi: rotate credentials of peer %s: no answer, the peer may or may not use the new token: rotate again within %s: %w", peerID, n.cfg.TokenGrace, err)
 		}
 		return Peer{}, fmt.Errorf("ocpi: rotate credentials of peer %s: %w", peerID, err)
 	}
@@ -175,6 +186,14 @@ func (n *Node) Unregister(ctx context.Context, peerID string) (Peer, error) {
 		return p, fmt.Errorf("ocpi: unregister peer %s: unregistered here, but the peer was not told: %w", peerID, remote)
 	}
 	return p, nil
+}
+
+// peerAnswered reports whether err is the peer's answer (an OCPI error or
+// an HTTP answer without envelope), as opposed to a request that got none.
+func peerAnswered(err error) bool {
+	var oe *Error
+	var he *HTTPError
+	return errors.As(err, &oe) || errors.As(err, &he)
 }
 
 func (n *Node) setRegistering(id string, on bool) {
