@@ -60,19 +60,24 @@ func unknownLocation(format string, args ...any) *Error {
 	return Errorf(http.StatusNotFound, StatusUnknownLocation, format, args...)
 }
 
-// serveSender answers the CPO's GET list and GET object, for the party the
-// request is addressed to (OCPI-to; the Node fills it in when we have one
-// CPO party): each CPO party of a platform has its own locations.
+// serveSender answers the CPO's GET list and GET object with the
+// locations of the party the request is addressed to (OCPI-to; the Node
+// fills it in when we have one CPO party): each CPO party of a platform
+// has its own locations. Without OCPI-to it answers for all our CPO
+// parties.
 func (l *Locations) serveSender(w http.ResponseWriter, r *Request) error {
 	ctx := r.Context()
-	owner := r.To
+	owners := []PartyID{r.To}
+	if r.To.IsZero() {
+		owners = partiesServing(l.node.cfg.Parties, ModuleLocations, Sender)
+	}
 	switch len(r.Path) {
 	case 0:
 		page, err := ParsePage(r.Request, l.node.cfg.MaxLimit)
 		if err != nil {
 			return err
 		}
-		objs, total, err := l.store.Objects(ctx, page.Filter(ObjectFilter{Kind: Owned, Module: ModuleLocations, Owners: []PartyID{owner}}))
+		objs, total, err := l.store.Objects(ctx, page.Filter(ObjectFilter{Kind: Owned, Module: ModuleLocations, Owners: owners}))
 		if err != nil {
 			return err
 		}
@@ -83,12 +88,21 @@ func (l *Locations) serveSender(w http.ResponseWriter, r *Request) error {
 		WritePage(w, r.Request, endpoint, page, total, ObjectsData(objs))
 		return nil
 	case 1, 2, 3:
-		obj, err := l.object(ctx, Owned, owner, r.Path)
-		if err != nil {
-			return err
+		var err error
+		for _, owner := range owners {
+			var obj any
+			if obj, err = l.object(ctx, Owned, owner, r.Path); err == nil {
+				WriteData(w, http.StatusOK, obj)
+				return nil
+			}
+			if AsError(err).Code != StatusUnknownLocation {
+				return err
+			}
 		}
-		WriteData(w, http.StatusOK, obj)
-		return nil
+		if err == nil {
+			err = unknownLocation("location %q is unknown", r.Path[0])
+		}
+		return err
 	}
 	return Errorf(http.StatusNotFound, StatusClientError, "no such locations resource: want {locations_url}[/{location_id}[/{evse_uid}[/{connector_id}]]]")
 }

@@ -31,19 +31,20 @@ type locNode struct {
 	puts []string // last_updated of every PUT of a whole location, in arrival order
 }
 
-func newLocNode(t *testing.T, party CredentialsRole, opts LocationsOptions) *locNode {
+func newLocNode(t *testing.T, opts LocationsOptions, parties ...CredentialsRole) *locNode {
 	t.Helper()
 	n := &locNode{store: NewMemoryStore()}
 	n.srv = httptest.NewUnstartedServer(http.HandlerFunc(n.serve))
-	node, err := NewNode(Config{PublicURL: "http://" + n.srv.Listener.Addr().String(), Parties: []CredentialsRole{party}, Store: n.store})
+	node, err := NewNode(Config{PublicURL: "http://" + n.srv.Listener.Addr().String(), Parties: parties, Store: n.store})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n.Node = node
 	n.loc = NewLocations(node, opts)
-	if party.Role == RoleCPO {
+	if len(partiesServing(parties, ModuleLocations, Sender)) > 0 {
 		node.Handle(n.loc.Sender())
-	} else {
+	}
+	if len(partiesServing(parties, ModuleLocations, Receiver)) > 0 {
 		node.Handle(n.loc.Receiver())
 	}
 	n.srv.Start()
@@ -88,7 +89,7 @@ type locPair struct {
 
 func newLocPair(t *testing.T, opts LocationsOptions) *locPair {
 	t.Helper()
-	return &locPair{cpo: newLocNode(t, cpoA, opts), emsp: newLocNode(t, emspB, LocationsOptions{})}
+	return &locPair{cpo: newLocNode(t, opts, cpoA), emsp: newLocNode(t, LocationsOptions{}, emspB)}
 }
 
 // connect registers the eMSP at the CPO with the real credentials handshake.
@@ -626,7 +627,7 @@ func TestPushGoesOnlyToRegisteredReceivers(t *testing.T) {
 	ctx := context.Background()
 	// A second CPO registered at our CPO has no locations receiver and is
 	// no eMSP: it gets nothing. An unregistered eMSP gets nothing either.
-	other := newLocNode(t, role(RoleCPO, "BE", "CPB", "Other CPO"), LocationsOptions{})
+	other := newLocNode(t, LocationsOptions{}, role(RoleCPO, "BE", "CPB", "Other CPO"))
 	pending, err := p.cpo.IssueTokenA(ctx, "other")
 	if err != nil {
 		t.Fatal(err)
@@ -652,5 +653,40 @@ func TestPushGoesOnlyToRegisteredReceivers(t *testing.T) {
 	got := p.received(t, "LOC1")
 	if e, _ := got.EVSE("E1"); e.Status != StatusAvailable {
 		t.Fatalf("an unregistered eMSP got a push: %s", e.Status)
+	}
+}
+
+// A platform with two CPO parties serves each party's locations to
+// requests addressed to it (OCPI-to), and pushes each from its owner.
+func TestSenderOfTwoCPOPartiesAnswersForTheAddressedOne(t *testing.T) {
+	cpoC := role(RoleCPO, "NL", "CPC", "Gamma CPO")
+	p := &locPair{cpo: newLocNode(t, LocationsOptions{}, cpoA, cpoC), emsp: newLocNode(t, LocationsOptions{}, emspB)}
+	p.connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.cpo.loc.PutLocation(ctx, cpoC.Party(), testLocation("LOC2", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	if _, err := p.emsp.loc.ReceivedLocation(ctx, cpoC.Party(), "LOC2"); err != nil {
+		t.Fatalf("the push of the second party's location: %v", err)
+	}
+
+	auth := tok(p.cpoAtEMSP.OutgoingToken)
+	r := get(t, p.senderURL(), auth, HeaderToCountryCode, "NL", HeaderToPartyID, "CPC")
+	r.want(t, http.StatusOK, StatusSuccess)
+	var list []Location
+	r.decode(t, &list)
+	if len(list) != 1 || list[0].ID != "LOC2" || list[0].PartyID != "CPC" {
+		t.Fatalf("list for NL-CPC = %+v", list)
+	}
+	get(t, p.senderURL("LOC1"), auth, HeaderToCountryCode, "NL", HeaderToPartyID, "CPC").want(t, http.StatusNotFound, StatusUnknownLocation)
+	get(t, p.senderURL("LOC1"), auth, HeaderToCountryCode, "NL", HeaderToPartyID, "CPA").want(t, http.StatusOK, StatusSuccess)
+
+	// Pull asks once per CPO party of the peer and gets both.
+	if n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{}); err != nil || n != 2 {
+		t.Fatalf("Pull = %d, %v", n, err)
 	}
 }
