@@ -541,7 +541,7 @@ func checkPatchBody(body []byte) error {
 	raw, ok := obj["last_updated"]
 	if !ok || string(raw) == "null" {
 		return usageErr("ocpi: the PATCH body has no last_updated: OCPI 2.2.1 requires it on every PATCH (the receiver answers 2001, or keeps a stale timestamp and the change is lost to date_from syncs); add \"last_updated\": %q, or pass --force to send it anyway; nothing was sent",
-			ocpi.NewDateTime(time.Now()).String())
+			ocpi.NewDateTime(time.Now().Truncate(time.Second)).String())
 	}
 	var dt ocpi.DateTime
 	if err := json.Unmarshal(raw, &dt); err != nil {
@@ -710,7 +710,7 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				ocpi.HeaderFromCountryCode, ocpi.HeaderFromPartyID, ocpi.HeaderToCountryCode, ocpi.HeaderToPartyID))
 	}
 	resp, err := t.next.RoundTrip(req)
-	elapsed := time.Since(start).Round(time.Millisecond)
+	elapsed := fmt.Sprintf("%.1fms", float64(time.Since(start))/float64(time.Millisecond))
 	if err != nil {
 		if t.out != nil {
 			fmt.Fprintf(t.out, "< %s %s: no answer after %s: %v\n", req.Method, req.URL.Redacted(), elapsed, err)

@@ -637,3 +637,20 @@ func TestOCPIVerboseShowsRequestIDsButNeverTheToken(t *testing.T) {
 		t.Errorf("correlation id %s appears %d times, want on all 5 requests and answers:\n%s", cid, n, errOut)
 	}
 }
+
+func TestOCPISlowPeerHitsTheTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	code, out, errOut := openev(t, "ocpi", "--token", "t0ken", "--timeout", "200ms", "versions", srv.URL+"/ocpi/versions")
+	wantExit(t, code, out, errOut, exitFailed)
+	if !strings.Contains(errOut, "GET "+srv.URL+"/ocpi/versions: no answer within --timeout 200ms") || !strings.Contains(errOut, "raise --timeout") {
+		t.Fatalf("stderr:\n%s", errOut)
+	}
+}
