@@ -56,6 +56,10 @@ type Locations struct {
 	pushMu sync.Mutex
 	pushes map[pushKey]*pushSlot // a key is here while its goroutine runs
 	idle   *sync.Cond            // on pushMu: signalled when pushes empties
+	closed bool                  // by Close: no new pushes
+	// pushCtx bounds every push; Close cancels it.
+	pushCtx    context.Context
+	stopPushes context.CancelFunc
 }
 
 // NewLocations returns the Locations module of node, using the node's
@@ -84,6 +88,7 @@ func NewLocations(node *Node, opts LocationsOptions) *Locations {
 		pushes: map[pushKey]*pushSlot{},
 	}
 	l.idle = sync.NewCond(&l.pushMu)
+	l.pushCtx, l.stopPushes = context.WithCancel(context.Background())
 	return l
 }
 
@@ -285,6 +290,18 @@ func (l *Locations) Wait() {
 	for len(l.pushes) > 0 {
 		l.idle.Wait()
 	}
+}
+
+// Close stops pushing: pushes in flight and retries waiting are abandoned
+// (the eMSPs get those changes when they pull), later changes are stored
+// but not pushed. It returns when no push is running any more. Use it when
+// the node shuts down; Wait instead lets the pushes finish.
+func (l *Locations) Close() {
+	l.pushMu.Lock()
+	l.closed = true
+	l.pushMu.Unlock()
+	l.stopPushes()
+	l.Wait()
 }
 
 // checkOurs fails unless owner is one of our CPO parties.

@@ -82,6 +82,9 @@ func locationReceivers(roles []CredentialsRole) []PartyID {
 func (l *Locations) enqueue(k pushKey, job *pushJob) {
 	l.pushMu.Lock()
 	defer l.pushMu.Unlock()
+	if l.closed {
+		return
+	}
 	if s, ok := l.pushes[k]; ok {
 		s.pending = job
 		select {
@@ -127,6 +130,9 @@ func (l *Locations) deliver(k pushKey, s *pushSlot, job *pushJob) {
 		if err == nil {
 			return
 		}
+		if l.pushCtx.Err() != nil {
+			return // Close
+		}
 		if !retryable(err) || attempt >= l.opts.PushRetries {
 			l.log.Warn("ocpi: pushing a location failed; dropped, the receiver gets it when it pulls our list",
 				"peer", k.peer, "to", k.to.String(), "location", k.location, "attempts", attempt+1, "error", err)
@@ -137,6 +143,9 @@ func (l *Locations) deliver(k pushKey, s *pushSlot, job *pushJob) {
 		select {
 		case <-t.C:
 		case <-s.wake:
+			t.Stop()
+			return
+		case <-l.pushCtx.Done():
 			t.Stop()
 			return
 		}
@@ -160,7 +169,7 @@ func retryable(err error) bool {
 }
 
 func (l *Locations) putOnce(k pushKey, job *pushJob) error {
-	ctx := context.Background()
+	ctx := l.pushCtx
 	if l.opts.PushTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, l.opts.PushTimeout)

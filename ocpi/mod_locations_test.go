@@ -49,7 +49,7 @@ func newLocNode(t *testing.T, opts LocationsOptions, parties ...CredentialsRole)
 	}
 	n.srv.Start()
 	t.Cleanup(n.srv.Close)
-	t.Cleanup(n.loc.Wait) // no push outlives its test
+	t.Cleanup(n.loc.Close) // no push outlives its test
 	return n
 }
 
@@ -688,5 +688,34 @@ func TestSenderOfTwoCPOPartiesAnswersForTheAddressedOne(t *testing.T) {
 	// Pull asks once per CPO party of the peer and gets both.
 	if n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{}); err != nil || n != 2 {
 		t.Fatalf("Pull = %d, %v", n, err)
+	}
+}
+
+func TestCloseAbandonsRetriesAndStopsPushing(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{PushRetries: 5, PushBackoff: time.Hour}).connect(t)
+	ctx := context.Background()
+	p.emsp.fail.Store(http.StatusBadGateway)
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); p.emsp.hits.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first push never came")
+		}
+	}
+	done := make(chan struct{})
+	go func() { p.cpo.loc.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waits for the backoff of a retry")
+	}
+	p.emsp.fail.Store(0)
+	if _, err := p.cpo.loc.SetEVSEStatus(ctx, partyA, "LOC1", "E1", StatusCharging, locT0.Add(time.Minute)); err != nil {
+		t.Fatalf("a change after Close is still stored: %v", err)
+	}
+	p.cpo.loc.Wait()
+	if hits, puts := p.emsp.hits.Load(), len(p.emsp.recordedPuts()); hits != 1 || puts != 0 {
+		t.Fatalf("after Close: %d failed and %d delivered pushes; want 1 and 0", hits, puts)
 	}
 }
