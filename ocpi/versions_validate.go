@@ -85,7 +85,9 @@ func (e Endpoint) ValidateInto(v *Validator, prefix string) {
 }
 
 // Validate checks a credentials object: token string(64), versions url,
-// at least one role, and no party listed twice.
+// at least one role, and no (role, party) combination listed twice — one
+// party may appear with several roles (a CPO that is also an eMSP), as the
+// spec asks only the combination to be unique.
 func (c Credentials) Validate() error {
 	var v Validator
 	v.String("token", c.Token, 64, true)
@@ -93,11 +95,15 @@ func (c Credentials) Validate() error {
 	if len(c.Roles) == 0 {
 		v.Addf("roles", "required: at least one role")
 	}
-	seen := map[PartyID]int{}
+	type rolePartyKey struct {
+		role  Role
+		party PartyID
+	}
+	seen := map[rolePartyKey]int{}
 	for i, r := range c.Roles {
 		p := Index("roles", i)
 		r.ValidateInto(&v, p)
-		k := PartyID{CountryCode: ciKey(r.CountryCode), PartyID: ciKey(r.PartyID)}
+		k := rolePartyKey{r.Role, PartyID{CountryCode: ciKey(r.CountryCode), PartyID: ciKey(r.PartyID)}}
 		if j, dup := seen[k]; dup {
 			v.Addf(p, "party %s with role %s repeats roles[%d]", r.Party(), r.Role, j)
 		} else {

@@ -2,6 +2,7 @@ package ocpi
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -25,12 +26,18 @@ func TestCredentialsFixtures(t *testing.T) {
 	}
 }
 
-func TestCredentialsRejectsTheSamePartyTwice(t *testing.T) {
+func TestCredentialsRejectsTheSameRoleAndPartyTwice(t *testing.T) {
 	var c Credentials
 	if err := json.Unmarshal(readFixture(t, "credentials/valid_cpo_emsp.json"), &c); err != nil {
 		t.Fatal(err)
 	}
-	c.Roles[1].PartyID = "fjl"
+	// One party may play two roles (a CPO that is also an eMSP) ...
+	c.Roles[1].CountryCode, c.Roles[1].PartyID = c.Roles[0].CountryCode, strings.ToLower(c.Roles[0].PartyID)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("one party with two roles refused: %v", err)
+	}
+	// ... but not the same role twice.
+	c.Roles[1].Role = c.Roles[0].Role
 	wantInvalidParams(t, c.Validate(), "roles[1]")
 	c.Roles[1].PartyID = "FJ"
 	wantInvalidParams(t, c.Validate(), "roles[1].party_id")
