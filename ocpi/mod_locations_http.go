@@ -163,8 +163,12 @@ func (l *Locations) serveReceiver(w http.ResponseWriter, r *Request) error {
 		return nil
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLocationBody))
-	if err != nil {
-		return Errorf(http.StatusRequestEntityTooLarge, StatusClientError, "request body: %v (at most %d bytes)", err, maxLocationBody)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return Errorf(http.StatusRequestEntityTooLarge, StatusClientError, "request body is larger than %d bytes", maxLocationBody)
+	case err != nil:
+		return Errorf(http.StatusBadRequest, StatusClientError, "reading the request body: %v", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return Errorf(http.StatusBadRequest, StatusClientError, "request body is empty: send the %s as JSON", objectName(len(ids)))
