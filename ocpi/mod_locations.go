@@ -29,7 +29,8 @@ type LocationsOptions struct {
 	// PushTimeout bounds one push request. Default: the node's HTTP client
 	// timeout (30 s unless Config.HTTPClient says otherwise).
 	PushTimeout time.Duration
-	// Logger gets failed pushes and pulls. Default: the node's logger.
+	// Logger gets failed pushes and store failures behind a 3000 answer.
+	// Default: the node's logger.
 	Logger *slog.Logger
 	// Now is the clock stamping last_updated on changes that do not carry
 	// one (RemoveLocation, SetEVSEStatus with a zero time). Default
@@ -43,6 +44,19 @@ type LocationsOptions struct {
 // interface (locations pushed to us or pulled by us, Received objects).
 // Add the interfaces the node's parties need with Node.Handle(l.Sender())
 // and Node.Handle(l.Receiver()).
+//
+// Answers: an unknown Location, EVSE or Connector (GET, or PUT/PATCH of a
+// child whose parent is unknown) is HTTP 404 with 2003; a receiver URL
+// whose country_code/party_id is not one of the caller's parties is HTTP
+// 404 with 2001 (transport_and_format allows 404); ids or party in the
+// body other than the URL's, a missing or bad field, or a PATCH without
+// last_updated are 2001 naming the field; a body that is not JSON is HTTP
+// 400. A PUT that creates an object is answered 201, otherwise 200.
+//
+// Pushes are PUTs of the whole Location (see push), in order per
+// location and receiver, with bounded retries; a push that fails is
+// dropped and the eMSP gets the location when it pulls (Pull, or any GET
+// of our list).
 type Locations struct {
 	node  *Node
 	store Store
