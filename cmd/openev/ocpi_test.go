@@ -654,3 +654,33 @@ func TestOCPISlowPeerHitsTheTimeout(t *testing.T) {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
 }
+
+func TestOCPIAnswerWithoutEnvelopeShowsStatusAndBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<html>502 Bad Gateway</html>")
+	}))
+	t.Cleanup(srv.Close)
+	code, out, errOut := openev(t, "ocpi", "--token", "t0ken", "get", srv.URL+"/ocpi/2.2.1/locations/ES/CPO/LOC1")
+	wantExit(t, code, out, errOut, exitFailed)
+	want := "GET " + srv.URL + "/ocpi/2.2.1/locations/ES/CPO/LOC1: HTTP 502: body \"<html>502 Bad Gateway</html>\": the peer (or a proxy in front of it) failed"
+	if !strings.Contains(errOut, want) {
+		t.Fatalf("stderr:\n%s\nwant %q", errOut, want)
+	}
+}
+
+func TestOCPIModuleListedWithBothRolesNeedsRole(t *testing.T) {
+	both := startNode(t, ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}},
+		&fakeModule{id: ocpi.ModuleLocations, role: ocpi.Sender, objects: map[string]json.RawMessage{}},
+		&fakeModule{id: ocpi.ModuleLocations, role: ocpi.Receiver, objects: map[string]json.RawMessage{}})
+	pending, err := both.IssueTokenA(context.Background(), "someone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Token A may read versions and details, so discovery works with it.
+	code, out, errOut := openev(t, "ocpi", "--token", pending.IncomingToken, "get", "--versions-url", both.VersionsURL(), "--module", "locations", "ES", "CPO", "LOC1")
+	wantExit(t, code, out, errOut, exitUsage)
+	if !strings.Contains(errOut, "lists locations as both SENDER and RECEIVER: pass --role SENDER or --role RECEIVER") {
+		t.Fatalf("stderr:\n%s", errOut)
+	}
+}
