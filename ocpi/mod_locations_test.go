@@ -719,3 +719,32 @@ func TestCloseAbandonsRetriesAndStopsPushing(t *testing.T) {
 		t.Fatalf("after Close: %d failed and %d delivered pushes; want 1 and 0", hits, puts)
 	}
 }
+
+// A location the CPO serves that fails validation is skipped and named;
+// the others of the list are stored all the same.
+func TestPullSkipsAnInvalidLocationAndStoresTheRest(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	for i, id := range []string{"L1", "L2"} {
+		if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation(id, locT0.Add(time.Duration(i)*time.Minute), "E1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.cpo.loc.Wait()
+	// Written behind the module's back, as a buggy CPO would serve it.
+	bad := testLocation("BAD", locT0.Add(time.Hour), "E1")
+	bad.CountryCode, bad.PartyID, bad.EVSEs[0].Status = "NL", "CPA", "PARKED"
+	if err := p.cpo.store.PutObject(ctx, Object{Kind: Owned, Module: ModuleLocations, Owner: partyA, ID: "BAD", LastUpdated: locT0.Add(time.Hour), Data: []byte(mustJSON(t, bad))}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{Limit: 1})
+	if n != 2 || err == nil || !strings.Contains(err.Error(), "BAD") || !strings.Contains(err.Error(), "evses[0].status") {
+		t.Fatalf("Pull = %d, %v; want 2 stored and an error naming BAD's evses[0].status", n, err)
+	}
+	if _, err := p.emsp.loc.ReceivedLocation(ctx, partyA, "BAD"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the invalid location was stored: %v", err)
+	}
+	if _, err := p.emsp.loc.Pull(ctx, "no-such-peer", ListQuery{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Pull from an unknown peer: %v", err)
+	}
+}
