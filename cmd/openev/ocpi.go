@@ -66,7 +66,7 @@ by --from and --to.
 Output is for people (tables, one line per object, indented JSON) unless
 --json, which prints the envelope's data as JSON. Exit status: 0 on success,
 1 when the peer could not be reached or refused the request, 2 for a mistake
-in the command line (nothing was sent). See docs/ocpi-client.md.`,
+in the command line (the request was not sent). See docs/ocpi-client.md.`,
 		Example: `  export OPENEV_OCPI_TOKEN=...
   openev ocpi versions https://peer.example.com/ocpi/versions
   openev ocpi endpoints https://peer.example.com/ocpi/versions
