@@ -10,8 +10,8 @@ import (
 )
 
 // Pushes: after each change of one of our locations the whole Location is
-// PUT to every registered eMSP (and NSP) that lists a locations Receiver
-// endpoint. A PUT of the whole object is always correct, whatever the
+// PUT to every party of every registered peer that lists a locations
+// Receiver endpoint, but to its CPO parties (see locationReceivers). A PUT of the whole object is always correct, whatever the
 // receiver missed before, and it lets a newer version replace an older one
 // that has not gone out yet: per receiving party and location one
 // goroutine sends the newest version, so a later change is never overtaken
@@ -68,15 +68,12 @@ func (l *Locations) push(ctx context.Context, owner PartyID, id string, data jso
 	}
 }
 
-// locationReceivers lists the parties of a peer that receive locations.
+// locationReceivers lists the parties of a peer that receive our
+// locations: every party but its CPOs (eMSP, NSP, Other, ...). A hub's own
+// party as OCPI-to makes the push a Broadcast Push, which the hub forwards
+// to every party it connects (transport_and_format).
 func locationReceivers(roles []CredentialsRole) []PartyID {
-	var sel []CredentialsRole
-	for _, r := range roles {
-		if r.Role == RoleEMSP || r.Role == RoleNSP {
-			sel = append(sel, r)
-		}
-	}
-	return distinctParties(sel)
+	return partiesServing(roles, ModuleLocations, Receiver)
 }
 
 func (l *Locations) enqueue(k pushKey, job *pushJob) {

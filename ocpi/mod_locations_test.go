@@ -748,3 +748,19 @@ func TestPullSkipsAnInvalidLocationAndStoresTheRest(t *testing.T) {
 		t.Fatalf("Pull from an unknown peer: %v", err)
 	}
 }
+
+// A hub gets our locations as a Broadcast Push: OCPI-to is the hub's party.
+func TestPushToAHubIsABroadcastPush(t *testing.T) {
+	hubRole := role(RoleHub, "NL", "HUB", "The Hub")
+	p := &locPair{cpo: newLocNode(t, LocationsOptions{}, cpoA), emsp: newLocNode(t, LocationsOptions{}, hubRole)}
+	p.connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1")); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	p.received(t, "LOC1")
+	if got := locationReceivers(p.emspAtCPO.Roles); len(got) != 1 || got[0] != hubRole.Party() {
+		t.Fatalf("receivers of a hub peer: %v", got)
+	}
+}
