@@ -55,7 +55,9 @@ func startReceiver(t *testing.T, args ...string) (*receiver, *logBuffer) {
 	return r, out
 }
 
-func (r *receiver) versionsURL() string { return "http://" + r.listener.Addr().String() + "/ocpi/versions" }
+func (r *receiver) versionsURL() string {
+	return "http://" + r.listener.Addr().String() + "/ocpi/versions"
+}
 
 var cpoParty = ocpi.PartyID{CountryCode: "NL", PartyID: "CPO"}
 
