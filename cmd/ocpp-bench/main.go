@@ -99,7 +99,7 @@ func parseFlags(args []string) (config, output, error) {
 	fs.IntVar(&cfg.Concurrency, "concurrency", 200, "stations sending back to back in the closed loop")
 	fs.Float64Var(&cfg.Rate, "rate", goalRate, "calls per second in the fixed-rate phase")
 	fs.StringVar(&servers, "servers", openevName+","+peerName, "servers to measure, in order: "+openevName+" (ocpp.Server, default transport), "+
-		openevGorillaName+" (ocpp.Server on gorilla), "+peerName+", "+bareName+" (gorilla websocket without OCPP: the floor)")
+		openevGorillaName+" (ocpp.Server on gorilla), "+peerName+", "+bareName+" (gorilla websocket without OCPP: the floor), "+bareNbioName+" (nbio websocket without OCPP: the floor of openev's default transport)")
 	fs.StringVar(&cfg.Protocol, "protocol", "ocpp2.0.1", "websocket subprotocol the stations offer: ocpp1.6, ocpp2.0.1 or ocpp2.1")
 	fs.DurationVar(&cfg.Ping, "ping", 30*time.Second, "websocket ping interval of both servers (30 s is both libraries' default); negative turns pings off")
 	fs.DurationVar(&cfg.WaitQuiet, "wait-quiet", 30*time.Second, "before each load phase, wait up to this long for other processes to use less than 10% of a core")

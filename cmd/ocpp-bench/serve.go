@@ -22,7 +22,7 @@ import (
 )
 
 // serveEnv switches the binary into the hidden server mode, naming the
-// server to serve (openev, openev-gorilla or bare): the bench re-executes itself with it so
+// server to serve (openev, openev-gorilla, bare or bare-nbio): the bench re-executes itself with it so
 // that the server has a process, and so an RSS and a CPU time, of its own.
 const serveEnv = "OCPP_BENCH_SERVE"
 
@@ -59,17 +59,29 @@ func serve(name string) error {
 	case bareName:
 		b := &bareServer{}
 		h, conns, shutdown = b, b.len, func(context.Context) error { return nil }
+	case bareNbioName:
+		b := &bareNbioServer{}
+		port, err := b.start()
+		if err != nil {
+			return err
+		}
+		conns, shutdown = b.len, b.engine.Shutdown
+		fmt.Printf("listening %d\n", port)
 	default:
 		return fmt.Errorf("%s=%q: unknown server", serveEnv, name)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
+	closeHTTP := func() {}
+	if h != nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		// net/http logs accept errors (EMFILE, say) to stderr, which the bench shows.
+		hs := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+		go hs.Serve(ln)
+		closeHTTP = func() { hs.Close() }
+		fmt.Printf("listening %d\n", ln.Addr().(*net.TCPAddr).Port)
 	}
-	// net/http logs accept errors (EMFILE, say) to stderr, which the bench shows.
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
-	go hs.Serve(ln)
-	fmt.Printf("listening %d\n", ln.Addr().(*net.TCPAddr).Port)
 
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
@@ -109,7 +121,7 @@ func serve(name string) error {
 	// stdin closed: the bench is done (or gone).
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	hs.Close()
+	closeHTTP()
 	shutdown(ctx)
 	return nil
 }

@@ -33,18 +33,19 @@ const (
 	openevName        = "openev"         // ocpp.Server on its default transport
 	openevGorillaName = "openev-gorilla" // ocpp.Server on TransportGorilla
 	peerName          = "ocpp-rpc"
-	bareName          = "bare" // the floor: bare gorilla websocket, no OCPP library (bare.go)
+	bareName          = "bare"      // the floor: bare gorilla websocket, no OCPP library (bare.go)
+	bareNbioName      = "bare-nbio" // the floor of openev's default transport: bare nbio (bare_nbio.go)
 )
 
 // serverNames are the servers -servers knows.
-var serverNames = []string{openevName, openevGorillaName, peerName, bareName}
+var serverNames = []string{openevName, openevGorillaName, peerName, bareName, bareNbioName}
 
 // isOpenEV says whether the named server is an ocpp.Server.
 func isOpenEV(name string) bool { return name == openevName || name == openevGorillaName }
 
 func startTarget(ctx context.Context, name string, cfg config) (target, error) {
 	switch name {
-	case openevName, openevGorillaName, bareName:
+	case openevName, openevGorillaName, bareName, bareNbioName:
 		return startGoServer(ctx, name, append(cfg.ServerEnv, pingEnv+"="+cfg.Ping.String()))
 	case peerName:
 		return startPeer(ctx, cfg.Protocol, cfg.Ping)
