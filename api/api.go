@@ -36,6 +36,7 @@ type API struct {
 	// answer. Default 30s.
 	commandTimeout time.Duration
 	observe        func(direction, action string, err error, took time.Duration)
+	ocpi           *OCPI
 	mux            *http.ServeMux
 }
 
@@ -50,6 +51,10 @@ type Options struct {
 	// ObserveCall, when set, is told of every call the API makes to a
 	// station (for metrics).
 	ObserveCall func(direction, action string, err error, took time.Duration)
+	// OCPI, when set, is the OCPI node whose peers and locations the API
+	// manages (/api/v1/ocpi/..., /api/v1/locations). Default: none, and
+	// those endpoints answer 404 saying how to enable OCPI.
+	OCPI *OCPI
 }
 
 // New returns the API on a store and the OCPP server's connections.
@@ -66,7 +71,7 @@ func New(store csms.Store, stations Stations, opts Options) (*API, error) {
 	if opts.ObserveCall == nil {
 		opts.ObserveCall = func(string, string, error, time.Duration) {}
 	}
-	a := &API{store: store, stations: stations, key: opts.APIKey, log: opts.Logger, commandTimeout: opts.CommandTimeout, observe: opts.ObserveCall}
+	a := &API{store: store, stations: stations, key: opts.APIKey, log: opts.Logger, commandTimeout: opts.CommandTimeout, observe: opts.ObserveCall, ocpi: opts.OCPI}
 	a.routes()
 	return a, nil
 }
@@ -89,6 +94,7 @@ func (a *API) routes() {
 	m.HandleFunc("DELETE /api/v1/tokens/{id}", a.deleteToken)
 	m.HandleFunc("GET /api/v1/transactions", a.listTransactions)
 	m.HandleFunc("GET /api/v1/transactions/{id}", a.getTransaction)
+	a.ocpiRoutes(m)
 	m.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)
 	})

@@ -104,7 +104,7 @@ func openAPIDocument() obj {
 			"Code": obj{"type": "string"}, "Description": obj{"type": "string"}, "Details": obj{"type": "object"}}},
 	}}
 	id := pathParam("id", "Station identity.")
-	return obj{
+	doc := obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "openEV admin API", "version": "1",
 			"description": "Stations, id tokens, transactions and remote commands of the openEV CSMS. Send the API key as Authorization: Bearer <key>."},
@@ -162,6 +162,8 @@ func openAPIDocument() obj {
 				"get": obj{"summary": "One transaction with its meter values", "responses": withOK(obj{"200": response("The transaction.", ref("Transaction"))}, errs("400", "404"))}},
 		},
 	}
+	addOCPIToOpenAPI(doc)
+	return doc
 }
 
 func (a *API) openAPI(w http.ResponseWriter, r *http.Request) {
