@@ -19,9 +19,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// tokenEnv is read when --token is not given, so the token stays out of
+// ocpiTokenEnv is read when --token is not given, so the token stays out of
 // the shell history and the process list.
-const tokenEnv = "OPENEV_OCPI_TOKEN"
+const ocpiTokenEnv = "OPENEV_OCPI_TOKEN"
 
 // ocpiFlags are the flags every `openev ocpi` subcommand takes.
 type ocpiFlags struct {
@@ -34,15 +34,15 @@ type ocpiFlags struct {
 	version  string
 }
 
-// targetFlags say where a get/list/put/patch/delete goes when no URL is
+// ocpiTargetFlags say where a get/list/put/patch/delete goes when no URL is
 // given: the module endpoint found by discovery.
-type targetFlags struct {
+type ocpiTargetFlags struct {
 	versionsURL string
 	module      string
 	role        string
 }
 
-func (t *targetFlags) add(cmd *cobra.Command) {
+func (t *ocpiTargetFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&t.versionsURL, "versions-url", "", "the peer's versions URL: find the module's endpoint there instead of giving a URL")
 	fl.StringVar(&t.module, "module", "", "with --versions-url: the module, e.g. locations, tokens, sessions")
@@ -56,7 +56,7 @@ func newOCPICmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "OCPI 2.2.1 client: discover a peer's versions and endpoints, get, list, put, patch and delete objects",
 		Long: `An OCPI 2.2.1 client for integrating with a peer (a CPO, an eMSP, a hub).
 
-Every request carries the credentials token (--token, or the ` + tokenEnv + `
+Every request carries the credentials token (--token, or the ` + ocpiTokenEnv + `
 environment variable) base64-encoded as 2.2.1 requires (--raw-token sends it
 as it is, for 2.1.1/2.2 peers), a fresh X-Request-ID and one X-Correlation-ID
 for the whole command. Requests to functional modules (all but credentials,
@@ -77,7 +77,7 @@ in the command line (the request was not sent). See docs/ocpi-client.md.`,
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.token, "token", "", "credentials token the peer gave you (default $"+tokenEnv+")")
+	pf.StringVar(&f.token, "token", "", "credentials token the peer gave you (default $"+ocpiTokenEnv+")")
 	pf.BoolVar(&f.rawToken, "raw-token", false, "send the token unencoded, as 2.1.1 and 2.2 peers expect")
 	pf.StringVar(&f.from, "from", "", "our party, sent as OCPI-from-country-code/-party-id to functional modules, e.g. NL-EMS")
 	pf.StringVar(&f.to, "to", "", "the peer's party, sent as OCPI-to-country-code/-party-id to functional modules, e.g. ES-CPO")
@@ -102,19 +102,19 @@ in the command line (the request was not sent). See docs/ocpi-client.md.`,
 type ocpiSession struct {
 	f              *ocpiFlags
 	client         *ocpi.Client
-	trace          *traceTransport
+	trace          *ocpiTraceTransport
 	stdout, stderr io.Writer
 }
 
-// newSession checks the common flags and builds the client. The context it
+// newOCPISession checks the common flags and builds the client. The context it
 // returns carries one correlation id for every request of the command.
-func newSession(ctx context.Context, f *ocpiFlags, stdout, stderr io.Writer) (context.Context, *ocpiSession, error) {
+func newOCPISession(ctx context.Context, f *ocpiFlags, stdout, stderr io.Writer) (context.Context, *ocpiSession, error) {
 	c := &ocpi.Client{Token: f.token, RawToken: f.rawToken, UserAgent: "openev-ocpi-cli"}
 	if c.Token == "" {
-		c.Token = os.Getenv(tokenEnv)
+		c.Token = os.Getenv(ocpiTokenEnv)
 	}
 	if c.Token != "" && !ocpi.ValidToken(c.Token) {
-		return ctx, nil, usageErr("ocpi: the token must be 1 to 64 printable ASCII characters without spaces (check --token / $%s)", tokenEnv)
+		return ctx, nil, usageErr("ocpi: the token must be 1 to 64 printable ASCII characters without spaces (check --token / $%s)", ocpiTokenEnv)
 	}
 	for _, p := range []struct {
 		flag, value string
@@ -132,7 +132,7 @@ func newSession(ctx context.Context, f *ocpiFlags, stdout, stderr io.Writer) (co
 	if f.timeout <= 0 {
 		return ctx, nil, usageErr("ocpi: --timeout %s must be positive, e.g. 30s", f.timeout)
 	}
-	tr := &traceTransport{next: http.DefaultTransport, raw: c.RawToken, hasToken: c.Token != ""}
+	tr := &ocpiTraceTransport{next: http.DefaultTransport, raw: c.RawToken, hasToken: c.Token != ""}
 	if f.verbose {
 		tr.out = stderr
 	}
@@ -141,9 +141,9 @@ func newSession(ctx context.Context, f *ocpiFlags, stdout, stderr io.Writer) (co
 	return ctx, &ocpiSession{f: f, client: c, trace: tr, stdout: stdout, stderr: stderr}, nil
 }
 
-// checkURL accepts absolute http(s) URLs only: anything else would fail
+// checkOCPIURL accepts absolute http(s) URLs only: anything else would fail
 // later with a less clear error, or go somewhere unexpected.
-func checkURL(what, raw string) error {
+func checkOCPIURL(what, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageErr("ocpi: %s %q is not an http(s) URL: give the full URL, e.g. https://peer.example.com/ocpi/versions", what, raw)
@@ -157,16 +157,16 @@ func newOCPIVersionsCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
 		Short: "List the OCPI versions a peer offers",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkURL("versions URL", args[0]); err != nil {
+			if err := checkOCPIURL("versions URL", args[0]); err != nil {
 				return err
 			}
-			ctx, s, err := newSession(cmd.Context(), f, stdout, stderr)
+			ctx, s, err := newOCPISession(cmd.Context(), f, stdout, stderr)
 			if err != nil {
 				return err
 			}
 			vs, err := s.client.Versions(ctx, args[0])
 			if err != nil {
-				return s.failed("GET "+redacted(args[0]), err)
+				return s.failed("GET "+ocpiRedacted(args[0]), err)
 			}
 			if f.json {
 				return s.printJSON(vs)
@@ -190,10 +190,10 @@ chosen with --version (default 2.2.1) is looked up there; given a version
 details URL, its endpoints are listed as they are.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkURL("URL", args[0]); err != nil {
+			if err := checkOCPIURL("URL", args[0]); err != nil {
 				return err
 			}
-			ctx, s, err := newSession(cmd.Context(), f, stdout, stderr)
+			ctx, s, err := newOCPISession(cmd.Context(), f, stdout, stderr)
 			if err != nil {
 				return err
 			}
@@ -215,9 +215,9 @@ details URL, its endpoints are listed as they are.`,
 	}
 }
 
-// versionEntry decodes either a versions list entry or a version details
+// ocpiVersionEntry decodes either a versions list entry or a version details
 // object, to tell which one a URL answered with.
-type versionEntry struct {
+type ocpiVersionEntry struct {
 	Version   ocpi.VersionNumber `json:"version"`
 	URL       string             `json:"url"`
 	Endpoints []ocpi.Endpoint    `json:"endpoints"`
@@ -226,7 +226,7 @@ type versionEntry struct {
 // discover fetches the version details at rawURL, or, when rawURL is a
 // versions endpoint, those of --version. It returns the details' URL too.
 func (s *ocpiSession) discover(ctx context.Context, rawURL string) (ocpi.VersionDetails, string, error) {
-	what := "GET " + redacted(rawURL)
+	what := "GET " + ocpiRedacted(rawURL)
 	reply, err := s.client.Do(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return ocpi.VersionDetails{}, "", s.failed(what, err)
@@ -235,14 +235,14 @@ func (s *ocpiSession) discover(ctx context.Context, rawURL string) (ocpi.Version
 	notOCPI := func() error {
 		return &exitError{code: exitFailed, err: fmt.Errorf("ocpi: %s: the answer is neither a versions list nor version details: %.200s", what, data)}
 	}
-	var one versionEntry
+	var one ocpiVersionEntry
 	if len(data) > 0 && data[0] == '{' {
 		if err := json.Unmarshal(data, &one); err != nil || one.Endpoints == nil {
 			return ocpi.VersionDetails{}, "", notOCPI()
 		}
 		return ocpi.VersionDetails{Version: one.Version, Endpoints: one.Endpoints}, rawURL, nil
 	}
-	var list []versionEntry
+	var list []ocpiVersionEntry
 	if err := json.Unmarshal(data, &list); err != nil {
 		return ocpi.VersionDetails{}, "", notOCPI()
 	}
@@ -254,12 +254,12 @@ func (s *ocpiSession) discover(ctx context.Context, rawURL string) (ocpi.Version
 	var offered []string
 	for _, v := range list {
 		if v.Version == want {
-			if err := checkURL("version details URL listed by the peer", v.URL); err != nil {
+			if err := checkOCPIURL("version details URL listed by the peer", v.URL); err != nil {
 				return ocpi.VersionDetails{}, "", &exitError{code: exitFailed, err: err}
 			}
 			d, err := s.client.VersionDetails(ctx, v.URL)
 			if err != nil {
-				return ocpi.VersionDetails{}, "", s.failed("GET "+redacted(v.URL), err)
+				return ocpi.VersionDetails{}, "", s.failed("GET "+ocpiRedacted(v.URL), err)
 			}
 			return d, v.URL, nil
 		}
@@ -282,7 +282,7 @@ type ocpiTarget struct {
 // resolve finds the target of get/list/put/patch/delete: the one URL in
 // args, or the module endpoint found by discovery with args appended as
 // path segments.
-func (s *ocpiSession) resolve(ctx context.Context, t *targetFlags, args []string) (ocpiTarget, error) {
+func (s *ocpiSession) resolve(ctx context.Context, t *ocpiTargetFlags, args []string) (ocpiTarget, error) {
 	if t.versionsURL == "" {
 		switch {
 		case t.module != "" || t.role != "":
@@ -290,12 +290,12 @@ func (s *ocpiSession) resolve(ctx context.Context, t *targetFlags, args []string
 		case len(args) != 1:
 			return ocpiTarget{}, usageErr("ocpi: give one URL, or --versions-url and --module followed by path segments (got %d arguments)", len(args))
 		}
-		if err := checkURL("URL", args[0]); err != nil {
+		if err := checkOCPIURL("URL", args[0]); err != nil {
 			return ocpiTarget{}, err
 		}
-		return ocpiTarget{url: args[0], module: moduleOfURL(args[0])}, nil
+		return ocpiTarget{url: args[0], module: ocpiModuleOfURL(args[0])}, nil
 	}
-	if err := checkURL("--versions-url", t.versionsURL); err != nil {
+	if err := checkOCPIURL("--versions-url", t.versionsURL); err != nil {
 		return ocpiTarget{}, err
 	}
 	module := ocpi.ModuleID(strings.ToLower(strings.TrimSpace(t.module)))
@@ -331,42 +331,42 @@ func (s *ocpiSession) resolve(ctx context.Context, t *targetFlags, args []string
 	case len(found) > 1:
 		return ocpiTarget{}, usageErr("ocpi: the peer lists %s as both SENDER and RECEIVER: pass --role SENDER or --role RECEIVER", module)
 	}
-	if err := checkURL("endpoint URL listed by the peer", found[0].URL); err != nil {
+	if err := checkOCPIURL("endpoint URL listed by the peer", found[0].URL); err != nil {
 		return ocpiTarget{}, &exitError{code: exitFailed, err: err}
 	}
 	return ocpiTarget{url: ocpi.JoinURL(found[0].URL, args...), module: module}, nil
 }
 
-// knownModules are the module ids of 2.2.1, found in URLs to decide about
+// ocpiKnownModules are the module ids of 2.2.1, found in URLs to decide about
 // routing headers.
-var knownModules = map[ocpi.ModuleID]bool{
+var ocpiKnownModules = map[ocpi.ModuleID]bool{
 	ocpi.ModuleCDRs: true, ocpi.ModuleChargingProfiles: true, ocpi.ModuleCommands: true,
 	ocpi.ModuleCredentials: true, ocpi.ModuleHubClientInfo: true, ocpi.ModuleLocations: true,
 	ocpi.ModuleSessions: true, ocpi.ModuleTariffs: true, ocpi.ModuleTokens: true,
 }
 
-// moduleOfURL guesses the module of a URL given on the command line: the
+// ocpiModuleOfURL guesses the module of a URL given on the command line: the
 // first path segment that is a module id. A versions or version details
 // URL is no module (no routing headers); a URL with no module id in it is
 // taken as a functional (custom) module, so --from/--to are sent.
-func moduleOfURL(raw string) ocpi.ModuleID {
+func ocpiModuleOfURL(raw string) ocpi.ModuleID {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}
 	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
 	for _, s := range segs {
-		if m := ocpi.ModuleID(strings.ToLower(s)); knownModules[m] {
+		if m := ocpi.ModuleID(strings.ToLower(s)); ocpiKnownModules[m] {
 			return m
 		}
 	}
-	if last := segs[len(segs)-1]; last == "versions" || isVersionNumber(last) {
+	if last := segs[len(segs)-1]; last == "versions" || isOCPIVersionNumber(last) {
 		return ""
 	}
 	return "custom"
 }
 
-func isVersionNumber(s string) bool {
+func isOCPIVersionNumber(s string) bool {
 	if s == "" || strings.Trim(s, "0123456789.") != "" {
 		return false
 	}
@@ -374,14 +374,14 @@ func isVersionNumber(s string) bool {
 }
 
 func newOCPIGetCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
-	var t targetFlags
+	var t ocpiTargetFlags
 	cmd := &cobra.Command{
 		Use:   "get <url> | get --versions-url U --module M [--role R] [path segment...]",
 		Short: "Fetch one object and print it",
 		Example: `  openev ocpi get https://peer.example.com/ocpi/2.2.1/locations/ES/CPO/LOC1
   openev ocpi get --versions-url https://peer.example.com/ocpi/versions --module locations ES CPO LOC1`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, s, err := newSession(cmd.Context(), f, stdout, stderr)
+			ctx, s, err := newOCPISession(cmd.Context(), f, stdout, stderr)
 			if err != nil {
 				return err
 			}
@@ -389,7 +389,7 @@ func newOCPIGetCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			what := "GET " + redacted(tg.url)
+			what := "GET " + ocpiRedacted(tg.url)
 			reply, err := s.client.Do(ctx, http.MethodGet, tg.url, nil, ocpi.ForModule(tg.module))
 			if err != nil {
 				return s.failed(what, err)
@@ -405,12 +405,12 @@ func newOCPIGetCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newOCPIDeleteCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
-	var t targetFlags
+	var t ocpiTargetFlags
 	cmd := &cobra.Command{
 		Use:   "delete <url> | delete --versions-url U --module M [--role R] [path segment...]",
 		Short: "Send a DELETE (e.g. a charging profile, or credentials to unregister)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, s, err := newSession(cmd.Context(), f, stdout, stderr)
+			ctx, s, err := newOCPISession(cmd.Context(), f, stdout, stderr)
 			if err != nil {
 				return err
 			}
@@ -426,7 +426,7 @@ func newOCPIDeleteCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newOCPIWriteCmd(f *ocpiFlags, method string, stdout, stderr io.Writer) *cobra.Command {
-	var t targetFlags
+	var t ocpiTargetFlags
 	var data string
 	var force bool
 	name := strings.ToLower(method)
@@ -437,16 +437,16 @@ func newOCPIWriteCmd(f *ocpiFlags, method string, stdout, stderr io.Writer) *cob
 or on stdin (--data @- or no --data). The body is checked before anything is
 sent: it must be a JSON object.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, s, err := newSession(cmd.Context(), f, stdout, stderr)
+			ctx, s, err := newOCPISession(cmd.Context(), f, stdout, stderr)
 			if err != nil {
 				return err
 			}
-			body, err := readBody(cmd.InOrStdin(), data)
+			body, err := readOCPIBody(cmd.InOrStdin(), data)
 			if err != nil {
 				return err
 			}
 			if method == http.MethodPatch && !force {
-				if err := checkPatchBody(body); err != nil {
+				if err := checkOCPIPatchBody(body); err != nil {
 					return err
 				}
 			}
@@ -469,9 +469,9 @@ it); a body without one is refused here unless --force.`
 	return cmd
 }
 
-// readBody reads the body of a PUT or PATCH and checks it is a JSON
+// readOCPIBody reads the body of a PUT or PATCH and checks it is a JSON
 // object, so a typo is reported before anything is sent.
-func readBody(stdin io.Reader, data string) ([]byte, error) {
+func readOCPIBody(stdin io.Reader, data string) ([]byte, error) {
 	var body []byte
 	source := "--data"
 	switch {
@@ -510,12 +510,12 @@ func readBody(stdin io.Reader, data string) ([]byte, error) {
 		return nil, usageErr("ocpi: %s is not valid JSON (%v); nothing was sent", source, err)
 	}
 	if _, ok := v.(map[string]any); !ok {
-		return nil, usageErr("ocpi: %s must be a JSON object ({...}), got %s; nothing was sent", source, jsonKind(v))
+		return nil, usageErr("ocpi: %s must be a JSON object ({...}), got %s; nothing was sent", source, ocpiJSONKind(v))
 	}
 	return body, nil
 }
 
-func jsonKind(v any) string {
+func ocpiJSONKind(v any) string {
 	switch v.(type) {
 	case []any:
 		return "an array"
@@ -531,11 +531,11 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// checkPatchBody refuses a PATCH without a valid last_updated: the
+// checkOCPIPatchBody refuses a PATCH without a valid last_updated: the
 // receiver must answer it 2001, and a receiver that accepts it anyway
 // keeps the old last_updated, so the change never shows in date_from
 // syncs.
-func checkPatchBody(body []byte) error {
+func checkOCPIPatchBody(body []byte) error {
 	var obj map[string]json.RawMessage
 	_ = json.Unmarshal(body, &obj) // readBody checked it is an object
 	raw, ok := obj["last_updated"]
@@ -552,7 +552,7 @@ func checkPatchBody(body []byte) error {
 
 // send sends a PUT, PATCH or DELETE and prints the outcome.
 func (s *ocpiSession) send(ctx context.Context, method string, tg ocpiTarget, body []byte) error {
-	what := method + " " + redacted(tg.url)
+	what := method + " " + ocpiRedacted(tg.url)
 	var b any
 	if body != nil {
 		b = json.RawMessage(body)
@@ -607,7 +607,7 @@ func (s *ocpiSession) printJSON(v any) error {
 	return err
 }
 
-func redacted(raw string) string {
+func ocpiRedacted(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw
@@ -615,8 +615,8 @@ func redacted(raw string) string {
 	return u.Redacted()
 }
 
-// statusMeanings name the OCPI status codes in error messages.
-var statusMeanings = map[int]string{
+// ocpiStatusMeanings name the OCPI status codes in error messages.
+var ocpiStatusMeanings = map[int]string{
 	ocpi.StatusClientError:          "generic client error",
 	ocpi.StatusInvalidParameters:    "invalid or missing parameters",
 	ocpi.StatusNotEnoughInformation: "not enough information",
@@ -648,10 +648,10 @@ func (s *ocpiSession) failed(what string, err error) error {
 		}
 		msg = fmt.Sprintf("%s: the peer refused the token (%s): check --token / --raw-token", what, detail)
 		if s.client.Token == "" {
-			msg += fmt.Sprintf("; no token was given: pass --token or set $%s", tokenEnv)
+			msg += fmt.Sprintf("; no token was given: pass --token or set $%s", ocpiTokenEnv)
 		}
 	case isOE:
-		meaning := statusMeanings[oe.Code]
+		meaning := ocpiStatusMeanings[oe.Code]
 		if meaning != "" {
 			meaning += ", "
 		}
@@ -672,7 +672,7 @@ func (s *ocpiSession) failed(what string, err error) error {
 	case errors.As(err, &ue) && ue.Timeout():
 		msg = fmt.Sprintf("%s: no answer within --timeout %s (%v): raise --timeout or check the peer", what, s.f.timeout, ue.Err)
 	case errors.As(err, &ue):
-		msg = fmt.Sprintf("%s: could not reach %s: %v: check the URL and that the peer is up", what, redacted(ue.URL), ue.Err)
+		msg = fmt.Sprintf("%s: could not reach %s: %v: check the URL and that the peer is up", what, ocpiRedacted(ue.URL), ue.Err)
 	case errors.Is(err, context.Canceled):
 		msg = fmt.Sprintf("%s: interrupted", what)
 	default:
@@ -681,10 +681,10 @@ func (s *ocpiSession) failed(what string, err error) error {
 	return &exitError{code: exitFailed, err: errors.New("ocpi: " + msg)}
 }
 
-// traceTransport prints a line per request and answer with -v, and
+// ocpiTraceTransport prints a line per request and answer with -v, and
 // remembers the last X-Total-Count for list progress. The Authorization
 // header is only described, never printed.
-type traceTransport struct {
+type ocpiTraceTransport struct {
 	next     http.RoundTripper
 	out      io.Writer // nil: silent
 	raw      bool
@@ -695,7 +695,7 @@ type traceTransport struct {
 }
 
 // RoundTrip sends req and traces it.
-func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+func (t *ocpiTraceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	if t.out != nil {
 		auth := "Authorization: none"
@@ -706,7 +706,7 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 		fmt.Fprintf(t.out, "> %s %s (%s)\n", req.Method, req.URL.Redacted(),
-			headerList(req.Header, auth, ocpi.HeaderRequestID, ocpi.HeaderCorrelationID,
+			ocpiHeaderList(req.Header, auth, ocpi.HeaderRequestID, ocpi.HeaderCorrelationID,
 				ocpi.HeaderFromCountryCode, ocpi.HeaderFromPartyID, ocpi.HeaderToCountryCode, ocpi.HeaderToPartyID))
 	}
 	resp, err := t.next.RoundTrip(req)
@@ -719,17 +719,17 @@ func (t *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.pages++
 	t.total = -1
-	if n, ok := intHeader(resp.Header, ocpi.HeaderTotalCount); ok {
+	if n, ok := ocpiIntHeader(resp.Header, ocpi.HeaderTotalCount); ok {
 		t.total = n
 	}
 	if t.out != nil {
 		fmt.Fprintf(t.out, "< HTTP %d in %s (%s)\n", resp.StatusCode, elapsed,
-			headerList(resp.Header, "", ocpi.HeaderRequestID, ocpi.HeaderCorrelationID, ocpi.HeaderTotalCount, ocpi.HeaderLimit, "Link"))
+			ocpiHeaderList(resp.Header, "", ocpi.HeaderRequestID, ocpi.HeaderCorrelationID, ocpi.HeaderTotalCount, ocpi.HeaderLimit, "Link"))
 	}
 	return resp, nil
 }
 
-func headerList(h http.Header, first string, names ...string) string {
+func ocpiHeaderList(h http.Header, first string, names ...string) string {
 	var parts []string
 	if first != "" {
 		parts = append(parts, first)
@@ -742,7 +742,7 @@ func headerList(h http.Header, first string, names ...string) string {
 	return strings.Join(parts, ", ")
 }
 
-func intHeader(h http.Header, name string) (int, bool) {
+func ocpiIntHeader(h http.Header, name string) (int, bool) {
 	n, err := strconv.Atoi(strings.TrimSpace(h.Get(name)))
 	return n, err == nil && n >= 0
 }

@@ -14,22 +14,22 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// listProgressEvery is how often a long list reports its progress on
+// ocpiListProgressEvery is how often a long list reports its progress on
 // stderr.
-const listProgressEvery = time.Second
+const ocpiListProgressEvery = time.Second
 
-// listFlags are the flags of `openev ocpi list`.
-type listFlags struct {
-	target           targetFlags
+// ocpiListFlags are the flags of `openev ocpi list`.
+type ocpiListFlags struct {
+	target           ocpiTargetFlags
 	dateFrom, dateTo string
 	limit, max       int
 }
 
-// errEnoughObjects stops a list at --max; it is not a failure.
-var errEnoughObjects = errors.New("--max objects reached")
+// errOCPIMaxReached stops a list at --max; it is not a failure.
+var errOCPIMaxReached = errors.New("--max objects reached")
 
 func newOCPIListCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
-	var lf listFlags
+	var lf ocpiListFlags
 	cmd := &cobra.Command{
 		Use:   "list <url> | list --versions-url U --module M [--role R] [path segment...]",
 		Short: "Fetch a paginated list, following every next page",
@@ -53,7 +53,7 @@ X-Total-Count.`,
 	return cmd
 }
 
-func runOCPIList(ctx context.Context, f *ocpiFlags, lf *listFlags, args []string, stdout, stderr io.Writer) error {
+func runOCPIList(ctx context.Context, f *ocpiFlags, lf *ocpiListFlags, args []string, stdout, stderr io.Writer) error {
 	var q ocpi.ListQuery
 	for _, d := range []struct {
 		flag, value string
@@ -76,7 +76,7 @@ func runOCPIList(ctx context.Context, f *ocpiFlags, lf *listFlags, args []string
 	}
 	q.Limit = lf.limit
 
-	ctx, s, err := newSession(ctx, f, stdout, stderr)
+	ctx, s, err := newOCPISession(ctx, f, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -97,9 +97,9 @@ func runOCPIList(ctx context.Context, f *ocpiFlags, lf *listFlags, args []string
 			} else {
 				out.WriteString(",\n")
 			}
-			out.Write(compactJSON(obj))
+			out.Write(ocpiCompactJSON(obj))
 		} else {
-			out.WriteString(objectLine(obj))
+			out.WriteString(ocpiObjectLine(obj))
 			out.WriteByte('\n')
 		}
 		if _, err := stdout.Write(out.Bytes()); err != nil {
@@ -108,22 +108,22 @@ func runOCPIList(ctx context.Context, f *ocpiFlags, lf *listFlags, args []string
 		n++
 		if s.trace.pages != seenPages {
 			seenPages = s.trace.pages
-			if time.Since(lastReport) >= listProgressEvery {
+			if time.Since(lastReport) >= ocpiListProgressEvery {
 				lastReport = time.Now()
-				fmt.Fprintf(stderr, "list: %d objects fetched of %s\n", n, totalText(s.trace.total))
+				fmt.Fprintf(stderr, "list: %d objects fetched of %s\n", n, ocpiTotalText(s.trace.total))
 			}
 		}
 		if lf.max > 0 && n >= lf.max {
-			return errEnoughObjects
+			return errOCPIMaxReached
 		}
 		return nil
 	}
 	err = s.client.List(ctx, tg.url, q, each, ocpi.ForModule(tg.module))
-	stopped := errors.Is(err, errEnoughObjects)
+	stopped := errors.Is(err, errOCPIMaxReached)
 	if err != nil && !stopped {
 		// A --json array is left unclosed: a partial list must not parse
 		// as a whole one.
-		return s.failed("list "+redacted(tg.url), err)
+		return s.failed("list "+ocpiRedacted(tg.url), err)
 	}
 	if f.json {
 		closing := "\n]\n"
@@ -136,25 +136,25 @@ func runOCPIList(ctx context.Context, f *ocpiFlags, lf *listFlags, args []string
 	}
 	switch {
 	case stopped:
-		fmt.Fprintf(stderr, "list: stopped after --max %d objects (X-Total-Count %s)\n", lf.max, totalText(s.trace.total))
+		fmt.Fprintf(stderr, "list: stopped after --max %d objects (X-Total-Count %s)\n", lf.max, ocpiTotalText(s.trace.total))
 	case s.trace.pages > 1 || n == 0:
-		fmt.Fprintf(stderr, "list: %d objects in %d pages (X-Total-Count %s)\n", n, s.trace.pages, totalText(s.trace.total))
+		fmt.Fprintf(stderr, "list: %d objects in %d pages (X-Total-Count %s)\n", n, s.trace.pages, ocpiTotalText(s.trace.total))
 	}
 	return nil
 }
 
-func totalText(total int) string {
+func ocpiTotalText(total int) string {
 	if total < 0 {
 		return "not sent"
 	}
 	return fmt.Sprint(total)
 }
 
-// objectLine is the human summary of one listed object: its id (uid for
+// ocpiObjectLine is the human summary of one listed object: its id (uid for
 // tokens), last_updated, owner and the fields that tell objects of the
 // usual modules apart. An object that is not a JSON object is printed as
 // it is.
-func objectLine(raw json.RawMessage) string {
+func ocpiObjectLine(raw json.RawMessage) string {
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return strings.TrimSpace(string(raw))
@@ -207,9 +207,9 @@ func objectLine(raw json.RawMessage) string {
 	return strings.Join(parts, "  ")
 }
 
-// compactJSON is raw without insignificant space, or raw itself when it
+// ocpiCompactJSON is raw without insignificant space, or raw itself when it
 // is not JSON.
-func compactJSON(raw []byte) []byte {
+func ocpiCompactJSON(raw []byte) []byte {
 	var b bytes.Buffer
 	if err := json.Compact(&b, raw); err != nil {
 		return raw

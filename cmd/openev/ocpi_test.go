@@ -21,8 +21,8 @@ import (
 	"github.com/openev/openev/ocpi"
 )
 
-// seenRequest is one request a fakeModule received.
-type seenRequest struct {
+// ocpiSeenRequest is one request a ocpiFakeModule received.
+type ocpiSeenRequest struct {
 	Method string
 	Path   []string
 	Query  url.Values
@@ -32,12 +32,12 @@ type seenRequest struct {
 	To     ocpi.PartyID
 }
 
-// fakeModule is a small real OCPI module keeping objects in memory by
+// ocpiFakeModule is a small real OCPI module keeping objects in memory by
 // their path under the module: GET without a path is the paginated list
 // (ordered by last_updated, written with ocpi.WritePage), GET/PUT/PATCH/
 // DELETE with a path read, replace, merge or remove one object. It records
 // every request it gets.
-type fakeModule struct {
+type ocpiFakeModule struct {
 	id       ocpi.ModuleID
 	role     ocpi.InterfaceRole
 	maxLimit int
@@ -45,17 +45,17 @@ type fakeModule struct {
 
 	mu       sync.Mutex
 	objects  map[string]json.RawMessage
-	requests []seenRequest
+	requests []ocpiSeenRequest
 }
 
-func (m *fakeModule) Identifier() ocpi.ModuleID         { return m.id }
-func (m *fakeModule) InterfaceRole() ocpi.InterfaceRole { return m.role }
+func (m *ocpiFakeModule) Identifier() ocpi.ModuleID         { return m.id }
+func (m *ocpiFakeModule) InterfaceRole() ocpi.InterfaceRole { return m.role }
 
-func (m *fakeModule) ServeOCPI(w http.ResponseWriter, r *ocpi.Request) {
+func (m *ocpiFakeModule) ServeOCPI(w http.ResponseWriter, r *ocpi.Request) {
 	body, _ := io.ReadAll(r.Body)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests = append(m.requests, seenRequest{Method: r.Method, Path: r.Path, Query: r.URL.Query(),
+	m.requests = append(m.requests, ocpiSeenRequest{Method: r.Method, Path: r.Path, Query: r.URL.Query(),
 		Header: r.Header.Clone(), Body: string(body), From: r.From, To: r.To})
 	key := strings.Join(r.Path, "/")
 	switch {
@@ -97,7 +97,7 @@ func (m *fakeModule) ServeOCPI(w http.ResponseWriter, r *ocpi.Request) {
 	}
 }
 
-func (m *fakeModule) serveList(w http.ResponseWriter, r *ocpi.Request) {
+func (m *ocpiFakeModule) serveList(w http.ResponseWriter, r *ocpi.Request) {
 	p, err := ocpi.ParsePage(r.Request, m.maxLimit)
 	if err != nil {
 		ocpi.WriteError(w, err)
@@ -132,21 +132,21 @@ func (m *fakeModule) serveList(w http.ResponseWriter, r *ocpi.Request) {
 	ocpi.WritePage(w, r.Request, m.endpoint, p, len(all), page)
 }
 
-func (m *fakeModule) seen() []seenRequest {
+func (m *ocpiFakeModule) seen() []ocpiSeenRequest {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.requests)
 }
 
-func (m *fakeModule) object(key string) (json.RawMessage, bool) {
+func (m *ocpiFakeModule) object(key string) (json.RawMessage, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.objects[key]
 	return o, ok
 }
 
-// startNode runs a Node with the modules on a real HTTP server.
-func startNode(t *testing.T, party ocpi.CredentialsRole, modules ...*fakeModule) *ocpi.Node {
+// startOCPINode runs a Node with the modules on a real HTTP server.
+func startOCPINode(t *testing.T, party ocpi.CredentialsRole, modules ...*ocpiFakeModule) *ocpi.Node {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
@@ -175,26 +175,26 @@ type ocpiPeer struct {
 	cpo                *ocpi.Node
 	versionsURL, base  string
 	token              string
-	locations, tokens  *fakeModule
+	locations, tokens  *ocpiFakeModule
 	firstLocationTimes []time.Time
 }
 
-var locationsEpoch = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+var ocpiLocationsEpoch = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
 func newOCPIPeer(t *testing.T) *ocpiPeer {
 	t.Helper()
-	locs := &fakeModule{id: ocpi.ModuleLocations, role: ocpi.Sender, maxLimit: 3, objects: map[string]json.RawMessage{}}
+	locs := &ocpiFakeModule{id: ocpi.ModuleLocations, role: ocpi.Sender, maxLimit: 3, objects: map[string]json.RawMessage{}}
 	var times []time.Time
 	for i := 1; i <= 7; i++ {
-		at := locationsEpoch.Add(time.Duration(i) * time.Hour)
+		at := ocpiLocationsEpoch.Add(time.Duration(i) * time.Hour)
 		times = append(times, at)
 		locs.objects[fmt.Sprintf("ES/CPO/LOC%d", i)] = json.RawMessage(fmt.Sprintf(
 			`{"country_code":"ES","party_id":"CPO","id":"LOC%d","publish":true,"name":"Estación %d","address":"Calle %d","city":"Madrid","country":"ESP","coordinates":{"latitude":"40.4","longitude":"-3.7"},"time_zone":"Europe/Madrid","evses":[],"last_updated":%q}`,
 			i, i, i, ocpi.NewDateTime(at).String()))
 	}
-	toks := &fakeModule{id: ocpi.ModuleTokens, role: ocpi.Receiver, maxLimit: 3, objects: map[string]json.RawMessage{}}
-	cpo := startNode(t, ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}}, locs, toks)
-	emsp := startNode(t, ocpi.CredentialsRole{Role: ocpi.RoleEMSP, CountryCode: "NL", PartyID: "EMS", BusinessDetails: ocpi.BusinessDetails{Name: "Dutch eMSP"}})
+	toks := &ocpiFakeModule{id: ocpi.ModuleTokens, role: ocpi.Receiver, maxLimit: 3, objects: map[string]json.RawMessage{}}
+	cpo := startOCPINode(t, ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}}, locs, toks)
+	emsp := startOCPINode(t, ocpi.CredentialsRole{Role: ocpi.RoleEMSP, CountryCode: "NL", PartyID: "EMS", BusinessDetails: ocpi.BusinessDetails{Name: "Dutch eMSP"}})
 	ctx := context.Background()
 	pending, err := cpo.IssueTokenA(ctx, "dutch emsp")
 	if err != nil {
@@ -208,13 +208,13 @@ func newOCPIPeer(t *testing.T) *ocpiPeer {
 		token: registered.OutgoingToken, locations: locs, tokens: toks, firstLocationTimes: times}
 }
 
-// ocpiRun runs `openev ocpi args...` with the peer's token.
+// run runs `openev ocpi args...` with the peer's token.
 func (p *ocpiPeer) run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	return openev(t, append([]string{"ocpi", "--token", p.token}, args...)...)
 }
 
-func wantExit(t *testing.T, code int, out, errOut string, want int) {
+func wantOCPIExit(t *testing.T, code int, out, errOut string, want int) {
 	t.Helper()
 	if code != want {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, want, out, errOut)
@@ -224,14 +224,14 @@ func wantExit(t *testing.T, code int, out, errOut string, want int) {
 func TestOCPIVersionsPrintsATableOrJSON(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "versions", p.versionsURL)
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "VERSION") || strings.Join(strings.Fields(lines[1]), " ") != "2.2.1 "+p.base {
 		t.Fatalf("human output:\n%s", out)
 	}
 
 	code, out, errOut = p.run(t, "versions", p.versionsURL, "--json")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	var vs []ocpi.Version
 	if err := json.Unmarshal([]byte(out), &vs); err != nil || len(vs) != 1 || vs[0].Version != ocpi.Version221 || vs[0].URL != p.base {
 		t.Fatalf("--json output %q: %v", out, err)
@@ -242,7 +242,7 @@ func TestOCPIEndpointsFromTheVersionsURLOrTheDetailsURL(t *testing.T) {
 	p := newOCPIPeer(t)
 	for _, u := range []string{p.versionsURL, p.base} {
 		code, out, errOut := p.run(t, "endpoints", u)
-		wantExit(t, code, out, errOut, 0)
+		wantOCPIExit(t, code, out, errOut, 0)
 		var rows []string
 		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 			rows = append(rows, strings.Join(strings.Fields(l), " "))
@@ -260,7 +260,7 @@ func TestOCPIEndpointsFromTheVersionsURLOrTheDetailsURL(t *testing.T) {
 	}
 
 	code, out, errOut := p.run(t, "endpoints", p.versionsURL, "--json")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	var d ocpi.VersionDetails
 	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Version != ocpi.Version221 || len(d.Endpoints) != 3 ||
 		d.Endpoints[1] != (ocpi.Endpoint{Identifier: ocpi.ModuleLocations, Role: ocpi.Sender, URL: p.base + "/sender/locations"}) {
@@ -271,7 +271,7 @@ func TestOCPIEndpointsFromTheVersionsURLOrTheDetailsURL(t *testing.T) {
 func TestOCPIEndpointsOfAVersionThePeerLacksNamesTheOffered(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "endpoints", p.versionsURL, "--version", "2.1.1")
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "does not offer version 2.1.1, only 2.2.1: pass --version") {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
@@ -281,7 +281,7 @@ func TestOCPIGetByURLAndByModuleDiscovery(t *testing.T) {
 	p := newOCPIPeer(t)
 	direct := p.base + "/sender/locations/ES/CPO/LOC3"
 	code, out, errOut := p.run(t, "get", direct, "--from", "NL-EMS", "--to", "ES-CPO")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	var loc map[string]any
 	if err := json.Unmarshal([]byte(out), &loc); err != nil || loc["id"] != "LOC3" || loc["name"] != "Estación 3" {
 		t.Fatalf("output %q: %v", out, err)
@@ -291,8 +291,8 @@ func TestOCPIGetByURLAndByModuleDiscovery(t *testing.T) {
 	}
 
 	code, out, errOut = p.run(t, "get", "--versions-url", p.versionsURL, "--module", "locations", "ES", "CPO", "LOC5", "--json")
-	wantExit(t, code, out, errOut, 0)
-	if want, _ := p.locations.object("ES/CPO/LOC5"); strings.TrimSpace(out) != string(compactJSON(want)) {
+	wantOCPIExit(t, code, out, errOut, 0)
+	if want, _ := p.locations.object("ES/CPO/LOC5"); strings.TrimSpace(out) != string(ocpiCompactJSON(want)) {
 		t.Fatalf("--json output %s, want %s", out, want)
 	}
 	reqs := p.locations.seen()
@@ -308,7 +308,7 @@ func TestOCPIGetByURLAndByModuleDiscovery(t *testing.T) {
 func TestOCPIGetWithModuleAndRoleNotListedSaysWhatIsListed(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "get", "--versions-url", p.versionsURL, "--module", "locations", "--role", "RECEIVER", "ES", "CPO", "LOC1")
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "lists no locations RECEIVER endpoint") || !strings.Contains(errOut, "locations SENDER") {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
@@ -317,7 +317,7 @@ func TestOCPIGetWithModuleAndRoleNotListedSaysWhatIsListed(t *testing.T) {
 func TestOCPIListFollowsEveryPage(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "list", "--versions-url", p.versionsURL, "--module", "locations", "--json")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	var got []struct {
 		ID string `json:"id"`
 	}
@@ -344,7 +344,7 @@ func TestOCPIListHumanLinesWithDateFilters(t *testing.T) {
 	// LOC2 (09:00Z) to LOC5 (12:00Z) exclusive, the bounds in other forms.
 	code, out, errOut := p.run(t, "list", p.base+"/sender/locations", "--from", "NL-EMS",
 		"--date-from", "2026-03-01T11:00:00+01:00", "--date-to", "2026-03-01T12:00:00.000", "--limit", "2")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	want := []string{
 		`LOC2  2026-03-01T10:00:00Z  party=ES-CPO  name="Estación 2"  address="Calle 2, Madrid, ESP"  evses=0`,
@@ -366,7 +366,7 @@ func TestOCPIListHumanLinesWithDateFilters(t *testing.T) {
 func TestOCPIListStopsAtMax(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "list", p.base+"/sender/locations", "--max", "4", "--json")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	var got []json.RawMessage
 	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 4 {
 		t.Fatalf("%d objects (%v):\n%s", len(got), err, out)
@@ -382,7 +382,7 @@ func TestOCPIListStopsAtMax(t *testing.T) {
 func TestOCPIListRejectsABadDate(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "list", p.base+"/sender/locations", "--date-from", "yesterday")
-	wantExit(t, code, out, errOut, exitUsage)
+	wantOCPIExit(t, code, out, errOut, exitUsage)
 	if !strings.Contains(errOut, "--date-from") || !strings.Contains(errOut, "not an OCPI DateTime") || len(p.locations.seen()) != 0 {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
@@ -397,7 +397,7 @@ func TestOCPIPutPatchDeleteReachTheModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := p.run(t, "put", tokenURL, "--data", "@"+file, "--from", "NL-EMS", "--to", "ES-CPO")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	if !strings.Contains(out, "PUT "+tokenURL+": OK (HTTP 200, status_code 1000)") {
 		t.Errorf("stdout:\n%s", out)
 	}
@@ -405,7 +405,7 @@ func TestOCPIPutPatchDeleteReachTheModule(t *testing.T) {
 	patch := `{"valid":false,"last_updated":"2026-03-01T11:00:00Z"}`
 	code, out, errOut = p.run(t, "patch", "--versions-url", p.versionsURL, "--module", "tokens", "NL", "EMS", "TOK1",
 		"--data", patch, "--from", "NL-EMS", "--to", "ES-CPO")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	var stored map[string]any
 	obj, _ := p.tokens.object("NL/EMS/TOK1")
 	if err := json.Unmarshal(obj, &stored); err != nil || stored["valid"] != false || stored["contract_id"] != "NL-EMS-C00001" || stored["last_updated"] != "2026-03-01T11:00:00Z" {
@@ -413,7 +413,7 @@ func TestOCPIPutPatchDeleteReachTheModule(t *testing.T) {
 	}
 
 	code, out, errOut = p.run(t, "delete", tokenURL, "--from", "NL-EMS", "--to", "ES-CPO", "--json")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	if strings.TrimSpace(out) != "null" {
 		t.Errorf("--json output of a DELETE without data: %q", out)
 	}
@@ -464,7 +464,7 @@ func TestOCPIPutReadsTheBodyFromStdin(t *testing.T) {
 	os.Stdin = r
 	t.Cleanup(func() { os.Stdin = stdin; r.Close() })
 	code, out, errOut := p.run(t, "put", p.base+"/receiver/tokens/NL/EMS/TOK2")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	if got, _ := p.tokens.object("NL/EMS/TOK2"); string(got) != body {
 		t.Fatalf("stored %q, want %q", got, body)
 	}
@@ -474,11 +474,11 @@ func TestOCPIPatchWithoutLastUpdatedIsRefusedUnlessForced(t *testing.T) {
 	p := newOCPIPeer(t)
 	tokenURL := p.base + "/receiver/tokens/NL/EMS/TOK1"
 	code, out, errOut := p.run(t, "put", tokenURL, "--data", `{"uid":"TOK1","valid":true,"last_updated":"2026-03-01T10:00:00Z"}`)
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 
 	for _, body := range []string{`{"valid":false}`, `{"valid":false,"last_updated":null}`, `{"valid":false,"last_updated":"today"}`} {
 		code, out, errOut = p.run(t, "patch", tokenURL, "--data", body)
-		wantExit(t, code, out, errOut, exitUsage)
+		wantOCPIExit(t, code, out, errOut, exitUsage)
 		if !strings.Contains(errOut, "last_updated") || !strings.Contains(errOut, "--force") || !strings.Contains(errOut, "nothing was sent") {
 			t.Errorf("%s: stderr:\n%s", body, errOut)
 		}
@@ -488,7 +488,7 @@ func TestOCPIPatchWithoutLastUpdatedIsRefusedUnlessForced(t *testing.T) {
 	}
 
 	code, out, errOut = p.run(t, "patch", tokenURL, "--data", `{"valid":false}`, "--force")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	if reqs := p.tokens.seen(); len(reqs) != 2 || reqs[1].Method != http.MethodPatch || reqs[1].Body != `{"valid":false}` {
 		t.Fatalf("forced PATCH: %+v", reqs)
 	}
@@ -504,7 +504,7 @@ func TestOCPIBadDataIsRefusedBeforeSending(t *testing.T) {
 		{"@" + filepath.Join(t.TempDir(), "missing.json"), "no such file"},
 	} {
 		code, out, errOut := p.run(t, "put", tokenURL, "--data", tc.data)
-		wantExit(t, code, out, errOut, exitUsage)
+		wantOCPIExit(t, code, out, errOut, exitUsage)
 		if !strings.Contains(errOut, tc.want) {
 			t.Errorf("--data %q: stderr %q; want %q", tc.data, errOut, tc.want)
 		}
@@ -517,14 +517,14 @@ func TestOCPIBadDataIsRefusedBeforeSending(t *testing.T) {
 func TestOCPIRefusedTokenSaysToCheckIt(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := openev(t, "ocpi", "--token", "not-the-token", "versions", p.versionsURL)
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "GET "+p.versionsURL+": the peer refused the token (HTTP 401: unknown credentials token") ||
 		!strings.Contains(errOut, "check --token / --raw-token") {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
 
 	code, out, errOut = openev(t, "ocpi", "versions", p.versionsURL)
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "no token was given: pass --token or set $OPENEV_OCPI_TOKEN") {
 		t.Fatalf("without a token, stderr:\n%s", errOut)
 	}
@@ -535,9 +535,9 @@ func TestOCPIRefusedTokenSaysToCheckIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut = openev(t, "ocpi", "--token", pending.IncomingToken, "versions", p.versionsURL)
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	code, out, errOut = openev(t, "ocpi", "--token", pending.IncomingToken, "get", p.base+"/sender/locations/ES/CPO/LOC1")
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "the peer refused the token (HTTP 401: this token (token A) may only be used for versions") {
 		t.Fatalf("token A on a module, stderr:\n%s", errOut)
 	}
@@ -545,9 +545,9 @@ func TestOCPIRefusedTokenSaysToCheckIt(t *testing.T) {
 
 func TestOCPITokenFromTheEnvironmentAndRawToken(t *testing.T) {
 	p := newOCPIPeer(t)
-	t.Setenv(tokenEnv, p.token)
+	t.Setenv(ocpiTokenEnv, p.token)
 	code, out, errOut := openev(t, "ocpi", "get", p.base+"/sender/locations/ES/CPO/LOC1", "--raw-token")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	reqs := p.locations.seen()
 	if got := reqs[0].Header.Get("Authorization"); got != "Token "+p.token {
 		t.Fatalf("--raw-token sent Authorization %q", got)
@@ -557,7 +557,7 @@ func TestOCPITokenFromTheEnvironmentAndRawToken(t *testing.T) {
 func TestOCPIErrorStatusIsPrintedWithCodeAndMessage(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "get", p.base+"/sender/locations/ES/CPO/NOPE")
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	want := "GET " + p.base + "/sender/locations/ES/CPO/NOPE: the peer answered status_code 2003 (unknown location, HTTP 404): no object ES/CPO/NOPE here"
 	if !strings.Contains(errOut, want) || out != "" {
 		t.Fatalf("stderr:\n%s\nwant %q", errOut, want)
@@ -565,7 +565,7 @@ func TestOCPIErrorStatusIsPrintedWithCodeAndMessage(t *testing.T) {
 
 	// The Node's own 2001 for a bad routing header reaches the user too.
 	code, out, errOut = p.run(t, "get", p.base+"/sender/locations/ES/CPO/LOC1", "--from", "FR-XYZ")
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "status_code 2000") || !strings.Contains(errOut, "FR-XYZ is not one of your parties") {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
@@ -579,7 +579,7 @@ func TestOCPIBadURLsAreUsageErrors(t *testing.T) {
 		{"list", "--versions-url", "peer.example.com/ocpi/versions", "--module", "locations"},
 	} {
 		code, out, errOut := openev(t, append([]string{"ocpi", "--token", "t0ken"}, args...)...)
-		wantExit(t, code, out, errOut, exitUsage)
+		wantOCPIExit(t, code, out, errOut, exitUsage)
 		if !strings.Contains(errOut, "is not an http(s) URL") {
 			t.Errorf("%v: stderr %q", args, errOut)
 		}
@@ -594,7 +594,7 @@ func TestOCPIBadURLsAreUsageErrors(t *testing.T) {
 		{[]string{"get", "--from", "ES/CPO", "http://x/y"}, "--from"},
 	} {
 		code, out, errOut := openev(t, append([]string{"ocpi", "--token", "t0ken"}, tc.args...)...)
-		wantExit(t, code, out, errOut, exitUsage)
+		wantOCPIExit(t, code, out, errOut, exitUsage)
 		if !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: stderr %q, want %q", tc.args, errOut, tc.want)
 		}
@@ -606,7 +606,7 @@ func TestOCPIUnreachablePeerNamesTheURL(t *testing.T) {
 	u := srv.URL + "/ocpi/versions"
 	srv.Close() // nothing listens there any more
 	code, out, errOut := openev(t, "ocpi", "--token", "t0ken", "versions", u)
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "could not reach "+u) || !strings.Contains(errOut, "connection refused") || !strings.Contains(errOut, "check the URL") {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
@@ -615,7 +615,7 @@ func TestOCPIUnreachablePeerNamesTheURL(t *testing.T) {
 func TestOCPIVerboseShowsRequestIDsButNeverTheToken(t *testing.T) {
 	p := newOCPIPeer(t)
 	code, out, errOut := p.run(t, "-v", "list", "--versions-url", p.versionsURL, "--module", "locations", "--from", "NL-EMS", "--to", "ES-CPO")
-	wantExit(t, code, out, errOut, 0)
+	wantOCPIExit(t, code, out, errOut, 0)
 	if strings.Contains(errOut, p.token) || strings.Contains(errOut, base64.StdEncoding.EncodeToString([]byte(p.token))) {
 		t.Fatalf("the token is on stderr:\n%s", errOut)
 	}
@@ -649,7 +649,7 @@ func TestOCPISlowPeerHitsTheTimeout(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
 	code, out, errOut := openev(t, "ocpi", "--token", "t0ken", "--timeout", "200ms", "versions", srv.URL+"/ocpi/versions")
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "GET "+srv.URL+"/ocpi/versions: no answer within --timeout 200ms") || !strings.Contains(errOut, "raise --timeout") {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
@@ -662,7 +662,7 @@ func TestOCPIAnswerWithoutEnvelopeShowsStatusAndBody(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	code, out, errOut := openev(t, "ocpi", "--token", "t0ken", "get", srv.URL+"/ocpi/2.2.1/locations/ES/CPO/LOC1")
-	wantExit(t, code, out, errOut, exitFailed)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
 	want := "GET " + srv.URL + "/ocpi/2.2.1/locations/ES/CPO/LOC1: HTTP 502: body \"<html>502 Bad Gateway</html>\": the peer (or a proxy in front of it) failed"
 	if !strings.Contains(errOut, want) {
 		t.Fatalf("stderr:\n%s\nwant %q", errOut, want)
@@ -670,16 +670,16 @@ func TestOCPIAnswerWithoutEnvelopeShowsStatusAndBody(t *testing.T) {
 }
 
 func TestOCPIModuleListedWithBothRolesNeedsRole(t *testing.T) {
-	both := startNode(t, ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}},
-		&fakeModule{id: ocpi.ModuleLocations, role: ocpi.Sender, objects: map[string]json.RawMessage{}},
-		&fakeModule{id: ocpi.ModuleLocations, role: ocpi.Receiver, objects: map[string]json.RawMessage{}})
+	both := startOCPINode(t, ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}},
+		&ocpiFakeModule{id: ocpi.ModuleLocations, role: ocpi.Sender, objects: map[string]json.RawMessage{}},
+		&ocpiFakeModule{id: ocpi.ModuleLocations, role: ocpi.Receiver, objects: map[string]json.RawMessage{}})
 	pending, err := both.IssueTokenA(context.Background(), "someone")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Token A may read versions and details, so discovery works with it.
 	code, out, errOut := openev(t, "ocpi", "--token", pending.IncomingToken, "get", "--versions-url", both.VersionsURL(), "--module", "locations", "ES", "CPO", "LOC1")
-	wantExit(t, code, out, errOut, exitUsage)
+	wantOCPIExit(t, code, out, errOut, exitUsage)
 	if !strings.Contains(errOut, "lists locations as both SENDER and RECEIVER: pass --role SENDER or --role RECEIVER") {
 		t.Fatalf("stderr:\n%s", errOut)
 	}
