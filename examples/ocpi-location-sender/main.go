@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -39,7 +40,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "ocpi-location-sender:", err)
 		os.Exit(1)
 	}
@@ -62,6 +63,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	party, err := ocpi.ParsePartyID(*partyFlag)
 	if err != nil {
 		return fmt.Errorf("-party: %w", err)
+	}
+	if u, err := url.Parse(*versionsURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("-versions-url %q: want the receiver's http(s) versions URL, e.g. http://127.0.0.1:9090/ocpi/versions", *versionsURL)
+	}
+	if !ocpi.ValidToken(*tokenA) {
+		return errors.New("-token-a: want 1 to 64 printable ASCII characters without spaces")
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 
@@ -102,7 +109,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// Steps 1 to 3.
 	peer, err := node.Register(ctx, *versionsURL, *tokenA)
 	if err != nil {
-		return explainRegisterError(ctx, *versionsURL, *tokenA, err)
+		return explainRegisterError(ctx, *versionsURL, *tokenA, node.VersionsURL(), err)
 	}
 	log.Info("registered: we call the receiver with its token C, it calls us with our token B",
 		"receiver", peer.Name, "party", peer.Roles[0].Party(), "version", peer.Version)
@@ -122,8 +129,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("the receiver lists no Locations Receiver endpoint: it cannot take pushed locations")
 	}
 	var got ocpi.Location
-	url := endpoint + "/" + loc.CountryCode + "/" + loc.PartyID + "/" + loc.ID
-	if err := node.Client(peer).Get(ctx, url, &got, ocpi.ForModule(ocpi.ModuleLocations)); err != nil {
+	mine := endpoint + "/" + loc.CountryCode + "/" + loc.PartyID + "/" + loc.ID
+	if err := node.Client(peer).Get(ctx, mine, &got, ocpi.ForModule(ocpi.ModuleLocations)); err != nil {
 		return fmt.Errorf("the push of myLocation did not arrive (see the log above): %w", err)
 	}
 	log.Info("pushed: the receiver has our location", "id", got.ID, "name", got.Name, "address", got.Address,
@@ -144,7 +151,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // explainRegisterError says which step failed and what to do: a wrong
 // token A and a receiver that is not running look alike inside
 // Node.Register's error, so read the receiver's versions once more.
-func explainRegisterError(ctx context.Context, versionsURL, tokenA string, err error) error {
+func explainRegisterError(ctx context.Context, versionsURL, tokenA, ourVersionsURL string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("registering with the receiver at %s: stopped: %w", versionsURL, err)
+	}
 	_, verr := (&ocpi.Client{Token: tokenA}).Versions(ctx, versionsURL)
 	var oe *ocpi.Error
 	var he *ocpi.HTTPError
@@ -155,6 +165,8 @@ func explainRegisterError(ctx context.Context, versionsURL, tokenA string, err e
 			"a token A registers once, so after a registration restart the receiver (%w)", versionsURL, verr)
 	case verr != nil && oe == nil && he == nil:
 		return fmt.Errorf("cannot reach the receiver at %s: is it running (go run ./examples/ocpi-location-receiver) and is -versions-url right? %w", versionsURL, verr)
+	case verr == nil && errors.As(err, &oe) && oe.Code == ocpi.StatusUnableToUseClientAPI:
+		return fmt.Errorf("the receiver could not call us back at %s: give -public-url a URL it reaches (and -addr to listen there): %w", ourVersionsURL, err)
 	}
 	return fmt.Errorf("registering with the receiver at %s: %w", versionsURL, err)
 }

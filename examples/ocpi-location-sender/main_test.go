@@ -183,6 +183,26 @@ func TestReceiverNotRunningIsAConnectionError(t *testing.T) {
 	}
 }
 
+func TestReceiverThatCannotCallUsBackSaysCheckPublicURL(t *testing.T) {
+	versionsURL, _ := startReceiverProgram(t, "token-callback")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := "http://" + ln.Addr().String()
+	ln.Close()
+	err = run(context.Background(), []string{"-addr", "127.0.0.1:0", "-public-url", unreachable,
+		"-versions-url", versionsURL, "-token-a", "token-callback", "-once"}, &logBuffer{})
+	want := "the receiver could not call us back at " + unreachable + "/ocpi/versions: give -public-url a URL it reaches"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("want %q, got %v", want, err)
+	}
+	// The failed registration used nothing up: token A still registers.
+	if err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-versions-url", versionsURL, "-token-a", "token-callback", "-once"}, &logBuffer{}); err != nil {
+		t.Fatalf("token A after a failed callback: %v", err)
+	}
+}
+
 // Without -once the sender keeps serving: the eMSP can GET our locations
 // until the sender is stopped.
 func TestSenderServesItsLocationsUntilStopped(t *testing.T) {
@@ -253,5 +273,23 @@ func TestMyLocationIsAValidLocation(t *testing.T) {
 	}
 	if loc.Address == "" || loc.Coordinates.Latitude == "" || loc.TimeZone == "" || len(loc.EVSEs) != 1 || len(loc.EVSEs[0].Connectors) != 1 {
 		t.Fatalf("myLocation misses what the example promises: %+v", loc)
+	}
+}
+
+func TestBadFlagsSayWhatIsWrong(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-party", "NETHERLANDS"}, "-party: party \"NETHERLANDS\": want COUNTRY-PARTY"},
+		{[]string{"-versions-url", "127.0.0.1:9090"}, "-versions-url \"127.0.0.1:9090\": want the receiver's http(s) versions URL"},
+		{[]string{"-token-a", "has space"}, "-token-a: want 1 to 64 printable ASCII characters"},
+		{[]string{"-addr", "127.0.0.1:0", "-public-url", "http://x.example/ocpi"}, "ends in /ocpi"},
+		{[]string{"-no-such-flag"}, "flag provided but not defined"},
+	} {
+		err := run(context.Background(), tc.args, &logBuffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: want an error with %q, got %v", tc.args, tc.want, err)
+		}
 	}
 }
