@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/openev/openev/store/internal/groupcommit"
 	"github.com/openev/openev/store/internal/migrate"
 	"github.com/openev/openev/store/internal/sqlstore"
 )
@@ -82,11 +81,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate %s: %w", where, err)
 	}
-	committer := groupcommit.New(beginner(pool), opts.MaxBatch)
 	return &Store{sqlstore.New(sqlstore.Config{
 		Name:       "postgres",
 		Reader:     adapter{pool},
-		Writer:     committer,
+		Begin:      beginner(pool),
+		MaxBatch:   opts.MaxBatch,
 		LockSuffix: " FOR UPDATE",
 		Close:      func() error { pool.Close(); return nil },
 	})}, nil

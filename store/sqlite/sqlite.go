@@ -19,7 +19,6 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
-	"github.com/openev/openev/store/internal/groupcommit"
 	"github.com/openev/openev/store/internal/migrate"
 	"github.com/openev/openev/store/internal/sqldb"
 	"github.com/openev/openev/store/internal/sqlstore"
@@ -105,11 +104,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	readerDB.SetMaxIdleConns(opts.Readers)
 	reader := &sqldb.StdDB{DB: readerDB}
 
-	committer := groupcommit.New(writer.Begin, opts.MaxBatch)
 	return &Store{sqlstore.New(sqlstore.Config{
-		Name:   "sqlite",
-		Reader: reader,
-		Writer: committer,
+		Name:     "sqlite",
+		Reader:   reader,
+		Begin:    writer.Begin,
+		MaxBatch: opts.MaxBatch,
+		TxCache:  txCache,
+		Changed:  (&dataVersion{}).changed,
 		Close: func() error {
 			rerr := reader.Close()
 			if err := writer.Close(); err != nil {
@@ -152,4 +153,27 @@ func checkPragmas(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
 	}
 	return nil
+}
+
+// txCache is how many transactions' rows the committer keeps: more than the
+// transactions running at once on a large site, a few MB.
+const txCache = 16384
+
+// dataVersion tells the committer whether another connection (another
+// process on the same file) has committed since its last transaction, in
+// which case the rows it keeps may be stale. PRAGMA data_version changes
+// exactly then, and costs one statement per transaction, not per write.
+type dataVersion struct {
+	known bool
+	last  int64
+}
+
+func (d *dataVersion) changed(ctx context.Context, q sqldb.Querier) (bool, error) {
+	var v int64
+	if err := q.QueryRow(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("read data_version: %w", err)
+	}
+	changed := d.known && v != d.last
+	d.known, d.last = true, v
+	return changed, nil
 }

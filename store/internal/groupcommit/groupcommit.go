@@ -30,10 +30,44 @@ const DefaultMaxBatch = 256
 // break the statement (and the transaction) that the whole batch shares.
 type WriteFunc func(ctx context.Context, q sqldb.Querier) error
 
+// Outcome is how a transaction of the committer ended.
+type Outcome int
+
+// The outcomes Hooks.End reports.
+const (
+	// Committed: COMMIT returned nil; the writes that returned nil are in
+	// the database.
+	Committed Outcome = iota
+	// RolledBack: the transaction was rolled back; none of its writes is in
+	// the database.
+	RolledBack
+	// Unknown: COMMIT (or a rollback) failed; whether the writes are in the
+	// database is not known.
+	Unknown
+)
+
+// Hooks let a store keep state that must follow the database's, such as a
+// cache of rows its writes produced: what a write staged becomes true when
+// its transaction commits and must be forgotten when it does not. Both run
+// on the committer goroutine, the only one that runs writes, so state they
+// share with the writes needs no lock.
+type Hooks struct {
+	// Begin runs first in every transaction, before its first write; an
+	// error fails the transaction's writes. Nil: nothing.
+	Begin func(ctx context.Context, q sqldb.Querier) error
+	// Discard runs when the savepoint of a failed write has been rolled
+	// back: what that write staged is gone from the transaction. Nil:
+	// nothing.
+	Discard func()
+	// End runs when a transaction has ended, with how. Nil: nothing.
+	End func(Outcome)
+}
+
 // Committer owns the write path of a store.
 type Committer struct {
 	begin    func(context.Context) (sqldb.Tx, error)
 	maxBatch int
+	hooks    Hooks
 	reqs     chan *request
 	done     chan struct{}
 
@@ -52,12 +86,18 @@ type request struct {
 // most writes per transaction (0 means DefaultMaxBatch, 1 turns batching
 // off: one transaction per write).
 func New(begin func(context.Context) (sqldb.Tx, error), maxBatch int) *Committer {
+	return NewWithHooks(begin, maxBatch, Hooks{})
+}
+
+// NewWithHooks is New with hooks that learn how each transaction ends.
+func NewWithHooks(begin func(context.Context) (sqldb.Tx, error), maxBatch int, hooks Hooks) *Committer {
 	if maxBatch <= 0 {
 		maxBatch = DefaultMaxBatch
 	}
 	c := &Committer{
 		begin:    begin,
 		maxBatch: maxBatch,
+		hooks:    hooks,
 		reqs:     make(chan *request, maxBatch),
 		done:     make(chan struct{}),
 	}
@@ -162,16 +202,13 @@ func (c *Committer) run(batch []*request) {
 // database state, so running it again on the same state gives the same
 // result, and the failed first pass left no trace.
 func (c *Committer) runPlain(ctx context.Context, live []*request) bool {
-	tx, err := c.begin(ctx)
-	if err != nil {
-		for _, r := range live {
-			r.err = fmt.Errorf("begin transaction: %w", err)
-		}
+	tx, ok := c.start(ctx, live)
+	if !ok {
 		return true
 	}
 	for _, r := range live {
 		if err := call(ctx, r.fn, tx); err != nil {
-			_ = tx.Rollback(ctx)
+			c.rollback(ctx, tx)
 			if len(live) == 1 {
 				r.err = err // a lone write needs no second pass
 				return true
@@ -179,23 +216,56 @@ func (c *Committer) runPlain(ctx context.Context, live []*request) bool {
 			return false
 		}
 	}
-	commit(ctx, tx, live)
+	c.commit(ctx, tx, live)
 	return true
 }
 
-// runSavepoints runs the batch with a savepoint around each write, so that
-// a failing write is rolled back alone and the others commit.
-func (c *Committer) runSavepoints(ctx context.Context, live []*request) {
+// start begins a transaction and runs the Begin hook; on failure every
+// write of the batch gets the error.
+func (c *Committer) start(ctx context.Context, live []*request) (sqldb.Tx, bool) {
 	tx, err := c.begin(ctx)
 	if err != nil {
 		for _, r := range live {
 			r.err = fmt.Errorf("begin transaction: %w", err)
 		}
+		return nil, false
+	}
+	if c.hooks.Begin != nil {
+		if err := call(ctx, c.hooks.Begin, tx); err != nil {
+			c.abort(ctx, tx, live, fmt.Errorf("begin transaction: %w", err))
+			return nil, false
+		}
+	}
+	return tx, true
+}
+
+// end tells the End hook how the transaction ended.
+func (c *Committer) end(o Outcome) {
+	if c.hooks.End != nil {
+		c.hooks.End(o)
+	}
+}
+
+// rollback rolls the transaction back; a failed rollback leaves the
+// transaction's fate unknown.
+func (c *Committer) rollback(ctx context.Context, tx sqldb.Tx) {
+	if err := tx.Rollback(ctx); err != nil {
+		c.end(Unknown)
+		return
+	}
+	c.end(RolledBack)
+}
+
+// runSavepoints runs the batch with a savepoint around each write, so that
+// a failing write is rolled back alone and the others commit.
+func (c *Committer) runSavepoints(ctx context.Context, live []*request) {
+	tx, ok := c.start(ctx, live)
+	if !ok {
 		return
 	}
 	for _, r := range live {
 		if _, err := tx.Exec(ctx, "SAVEPOINT w"); err != nil {
-			abort(ctx, tx, live, fmt.Errorf("savepoint: %w", err))
+			c.abort(ctx, tx, live, fmt.Errorf("savepoint: %w", err))
 			return
 		}
 		r.err = call(ctx, r.fn, tx)
@@ -204,35 +274,41 @@ func (c *Committer) runSavepoints(ctx context.Context, live []*request) {
 				// The transaction is unusable, and with it the writes
 				// that already ran in it: fail them all (abort keeps the
 				// errors of the writes that failed on their own).
-				abort(ctx, tx, live, fmt.Errorf("rollback to savepoint: %w", err))
+				c.abort(ctx, tx, live, fmt.Errorf("rollback to savepoint: %w", err))
 				return
+			}
+			if c.hooks.Discard != nil {
+				c.hooks.Discard()
 			}
 		}
 		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT w"); err != nil {
-			abort(ctx, tx, live, fmt.Errorf("release savepoint: %w", err))
+			c.abort(ctx, tx, live, fmt.Errorf("release savepoint: %w", err))
 			return
 		}
 	}
-	commit(ctx, tx, live)
+	c.commit(ctx, tx, live)
 }
 
 // commit commits the batch; if that fails, every write that had not failed
 // on its own gets the commit's error: nothing uncommitted is acknowledged.
-func commit(ctx context.Context, tx sqldb.Tx, live []*request) {
+func (c *Committer) commit(ctx context.Context, tx sqldb.Tx, live []*request) {
 	if err := tx.Commit(ctx); err != nil {
 		_ = tx.Rollback(ctx)
+		c.end(Unknown)
 		for _, r := range live {
 			if r.err == nil {
 				r.err = fmt.Errorf("commit: %w", err)
 			}
 		}
+		return
 	}
+	c.end(Committed)
 }
 
 // abort rolls the transaction back and gives err to every request in rs
 // that has not failed on its own.
-func abort(ctx context.Context, tx sqldb.Tx, rs []*request, err error) {
-	_ = tx.Rollback(ctx)
+func (c *Committer) abort(ctx context.Context, tx sqldb.Tx, rs []*request, err error) {
+	c.rollback(ctx, tx)
 	for _, r := range rs {
 		if r.err == nil {
 			r.err = err
@@ -242,7 +318,7 @@ func abort(ctx context.Context, tx sqldb.Tx, rs []*request, err error) {
 
 // call runs fn, turning a panic into an error so that one bad write cannot
 // take the committer, and every other writer, down with it.
-func call(ctx context.Context, fn WriteFunc, q sqldb.Querier) (err error) {
+func call(ctx context.Context, fn func(context.Context, sqldb.Querier) error, q sqldb.Querier) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("write panicked: %v", p)

@@ -185,3 +185,86 @@ func TestPanickingWriteFailsAlone(t *testing.T) {
 		t.Errorf("write after a panic: %v", err)
 	}
 }
+
+// loggingHooks records the hooks' calls in the statement log.
+func loggingHooks(f *fakeTx, beginErr error) Hooks {
+	return Hooks{
+		Begin: func(context.Context, sqldb.Querier) error {
+			f.add("hook Begin")
+			return beginErr
+		},
+		Discard: func() { f.add("hook Discard") },
+		End: func(o Outcome) {
+			f.add([]string{"hook Committed", "hook RolledBack", "hook Unknown"}[o])
+		},
+	}
+}
+
+func TestHooksFollowEveryTransactionsFate(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	logger := &fakeTx{log: &log, mu: &mu}
+	gate := make(chan struct{})
+	holding := make(chan struct{})
+	var once sync.Once
+	c := NewWithHooks(func(context.Context) (sqldb.Tx, error) {
+		once.Do(func() { close(holding); <-gate })
+		tx := &fakeTx{log: &log, mu: &mu}
+		tx.add("BEGIN")
+		return tx, nil
+	}, 0, loggingHooks(logger, nil))
+	defer c.Close()
+	blocker := make(chan error, 1)
+	go func() { blocker <- c.Do(context.Background(), write("A", nil)) }()
+	<-holding
+	errBad := errors.New("bad write")
+	wait := queue(t, c, write("B", nil), write("C", errBad))
+	close(gate)
+	if err := <-blocker; err != nil {
+		t.Fatal(err)
+	}
+	wait()
+	// The failed optimistic pass is reported rolled back; C's savepoint
+	// rollback is reported before the second pass commits.
+	want := "BEGIN; hook Begin; A; COMMIT; hook Committed; " +
+		"BEGIN; hook Begin; B; C; ROLLBACK; hook RolledBack; " +
+		"BEGIN; hook Begin; SAVEPOINT w; B; RELEASE SAVEPOINT w; SAVEPOINT w; C; ROLLBACK TO SAVEPOINT w; hook Discard; " +
+		"RELEASE SAVEPOINT w; COMMIT; hook Committed"
+	if got := strings.Join(log, "; "); got != want {
+		t.Errorf("statements:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestFailedCommitIsReportedUnknown(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	logger := &fakeTx{log: &log, mu: &mu}
+	errCommit := errors.New("disk full")
+	c := NewWithHooks(func(context.Context) (sqldb.Tx, error) {
+		return &fakeTx{log: &log, mu: &mu, commit: errCommit}, nil
+	}, 0, loggingHooks(logger, nil))
+	defer c.Close()
+	if err := c.Do(context.Background(), write("A", nil)); !errors.Is(err, errCommit) {
+		t.Fatalf("got %v, want the commit error", err)
+	}
+	if got, want := strings.Join(log, "; "), "hook Begin; A; COMMIT; ROLLBACK; hook Unknown"; got != want {
+		t.Errorf("statements:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestFailingBeginHookFailsTheBatchUnwritten(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	logger := &fakeTx{log: &log, mu: &mu}
+	errHook := errors.New("cannot read data_version")
+	c := NewWithHooks(func(context.Context) (sqldb.Tx, error) {
+		return &fakeTx{log: &log, mu: &mu}, nil
+	}, 0, loggingHooks(logger, errHook))
+	defer c.Close()
+	if err := c.Do(context.Background(), write("A", nil)); !errors.Is(err, errHook) {
+		t.Fatalf("got %v, want the hook's error", err)
+	}
+	if got, want := strings.Join(log, "; "), "hook Begin; ROLLBACK; hook RolledBack"; got != want {
+		t.Errorf("statements:\n got %s\nwant %s", got, want)
+	}
+}

@@ -28,8 +28,22 @@ type Config struct {
 	Name string
 	// Reader runs the read methods; it sees only committed data.
 	Reader sqldb.Querier
-	// Writer runs every write method.
-	Writer *groupcommit.Committer
+	// Begin opens a write transaction; every write method runs in one,
+	// group-committed (see store/internal/groupcommit).
+	Begin func(context.Context) (sqldb.Tx, error)
+	// MaxBatch is the most writes per transaction (0 means
+	// groupcommit.DefaultMaxBatch, 1 turns batching off).
+	MaxBatch int
+	// TxCache is how many transactions' rows the committer keeps after
+	// writing them, so that their next event skips the SELECT (0 means
+	// none). Only correct if no other process changes a kept row without
+	// Changed noticing: a SQLite file, not a PostgreSQL database that
+	// several nodes share.
+	TxCache int
+	// Changed runs first in every write transaction and tells whether
+	// another connection has committed since the last call; the kept rows
+	// are then dropped. Required when TxCache > 0.
+	Changed func(ctx context.Context, q sqldb.Querier) (bool, error)
 	// LockSuffix is appended to the SELECT that reads a transaction before
 	// updating it: " FOR UPDATE" on PostgreSQL, where several nodes may
 	// write at once; empty on SQLite, whose writes are serialized anyway.
@@ -43,25 +57,47 @@ type Config struct {
 // Store implements csms.Store.
 type Store struct {
 	cfg       Config
+	writer    *groupcommit.Committer
+	txs       *txCache // nil: no cache; used on the committer goroutine only
 	closeOnce sync.Once
 	closeErr  error
 }
 
 var _ csms.Store = (*Store)(nil)
 
-// New returns a Store over cfg.
+// New returns a Store over cfg and starts its committer.
 func New(cfg Config) *Store {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Store{cfg: cfg}
+	s := &Store{cfg: cfg}
+	var hooks groupcommit.Hooks
+	if cfg.TxCache > 0 && cfg.Changed != nil {
+		s.txs = newTxCache(cfg.TxCache)
+		hooks = groupcommit.Hooks{
+			Begin: func(ctx context.Context, q sqldb.Querier) error {
+				changed, err := cfg.Changed(ctx, q)
+				if err != nil {
+					return err
+				}
+				if changed {
+					s.txs.reset()
+				}
+				return nil
+			},
+			Discard: s.txs.discard,
+			End:     s.txs.end,
+		}
+	}
+	s.writer = groupcommit.NewWithHooks(cfg.Begin, cfg.MaxBatch, hooks)
+	return s
 }
 
 // Close waits for pending writes and releases the database.
 // Closing twice is harmless.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.cfg.Writer.Close()
+		s.writer.Close()
 		if s.cfg.Close != nil {
 			if err := s.cfg.Close(); err != nil {
 				s.closeErr = fmt.Errorf("%s: close: %w", s.cfg.Name, err)
@@ -73,7 +109,7 @@ func (s *Store) Close() error {
 
 // write runs fn in the group-committed write path.
 func (s *Store) write(ctx context.Context, fn groupcommit.WriteFunc) error {
-	return s.cfg.Writer.Do(ctx, fn)
+	return s.writer.Do(ctx, fn)
 }
 
 // errorf prefixes an error with the backend's name and what failed.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openev/openev/csms"
+	"github.com/openev/openev/store/internal/groupcommit"
 	"github.com/openev/openev/store/internal/sqldb"
 	"github.com/openev/openev/store/internal/txfold"
 )
@@ -207,14 +208,21 @@ func (s *Store) recordTxEvent(ctx context.Context, q sqldb.Querier, e *csms.TxEv
 	var err error
 	switch {
 	case e.StationTxID != "":
+		var ok bool
+		if row, ok = s.txs.byKey(txKey{e.StationID, e.StationTxID}); ok {
+			break
+		}
 		row, err = scanTx(q.QueryRow(ctx, `SELECT `+txColumns+` FROM transactions
 			WHERE station_id = ? AND station_tx_id = ?`+s.cfg.LockSuffix, e.StationID, e.StationTxID))
 		if errors.Is(err, sqldb.ErrNoRows) {
 			return s.createTx(ctx, q, e, now)
 		}
 	case e.TransactionID != 0:
-		row, err = scanTx(q.QueryRow(ctx, `SELECT `+txColumns+` FROM transactions
-			WHERE id = ?`+s.cfg.LockSuffix, e.TransactionID))
+		var ok bool
+		if row, ok = s.txs.byID(e.TransactionID); !ok {
+			row, err = scanTx(q.QueryRow(ctx, `SELECT `+txColumns+` FROM transactions
+				WHERE id = ?`+s.cfg.LockSuffix, e.TransactionID))
+		}
 		if err == nil && row.stationID != e.StationID {
 			// A station may only report its own transactions.
 			err = sqldb.ErrNoRows
@@ -243,9 +251,13 @@ func (s *Store) recordTxEvent(ctx context.Context, q sqldb.Querier, e *csms.TxEv
 		return csms.Transaction{}, false, notFound(err)
 	}
 	inserted, err := s.insertTxEvent(ctx, q, row.id, e, now)
-	if err != nil || !inserted {
-		// Not inserted: the same seqNo is recorded, a replay.
-		return row.transaction(), false, err
+	if err != nil {
+		return csms.Transaction{}, false, err
+	}
+	if !inserted {
+		// The same seqNo is recorded: a replay, which changes nothing.
+		s.txs.stage(&row)
+		return row.transaction(), false, nil
 	}
 	before := row.indexedArgs()
 	row.fold.Apply(foldEvent(e))
@@ -260,6 +272,7 @@ func (s *Store) recordTxEvent(ctx context.Context, q sqldb.Querier, e *csms.TxEv
 	if err := insertMeterValues(ctx, q, &row, e); err != nil {
 		return csms.Transaction{}, false, err
 	}
+	s.txs.stage(&row) // last: a write that fails stages nothing
 	return row.transaction(), true, nil
 }
 
@@ -291,6 +304,7 @@ func (s *Store) createTx(ctx context.Context, q sqldb.Querier, e *csms.TxEvent, 
 	if err := insertMeterValues(ctx, q, &row, e); err != nil {
 		return csms.Transaction{}, false, err
 	}
+	s.txs.stage(&row)
 	return row.transaction(), true, nil
 }
 
@@ -404,4 +418,115 @@ func (s *Store) TransactionEvents(ctx context.Context, id int64) ([]csms.Transac
 func (s *Store) txExists(ctx context.Context, id int64) error {
 	var one int
 	return notFound(s.cfg.Reader.QueryRow(ctx, `SELECT 1 FROM transactions WHERE id = ?`, id).Scan(&one))
+}
+
+// txKey is a transaction's identity on the wire.
+type txKey struct{ station, stationTx string }
+
+// txCache keeps the rows of the transactions the committer wrote last, so
+// that the next event of a running transaction (the common write) needs no
+// SELECT. A row a write produces is staged: later writes of the same
+// database transaction see it, and it joins the kept rows only when that
+// transaction commits. Used on the committer goroutine only, so unlocked.
+//
+// Its contents are always rows as they are committed: a rollback drops the
+// staged rows (the kept ones are again what the database holds), an
+// outcome that is not known drops everything, and a kept row whose
+// transaction a rolled-back savepoint may have touched is dropped.
+type txCache struct {
+	limit  int
+	rows   map[int64]txRow // as committed
+	keys   map[txKey]int64 // of rows; a key never changes its id once committed
+	staged map[int64]txRow // written by the open transaction
+}
+
+func newTxCache(limit int) *txCache {
+	return &txCache{limit: limit, rows: map[int64]txRow{}, keys: map[txKey]int64{}, staged: map[int64]txRow{}}
+}
+
+// byKey returns the row of a station's transaction, if kept.
+func (c *txCache) byKey(k txKey) (txRow, bool) {
+	if c == nil {
+		return txRow{}, false
+	}
+	id, ok := c.keys[k]
+	if !ok {
+		return txRow{}, false
+	}
+	return c.byID(id)
+}
+
+// byID returns the row with this id, if kept.
+func (c *txCache) byID(id int64) (txRow, bool) {
+	if c == nil {
+		return txRow{}, false
+	}
+	if r, ok := c.staged[id]; ok {
+		return r, true
+	}
+	r, ok := c.rows[id]
+	return r, ok
+}
+
+// stage records the row as the open transaction has written it, with its
+// times as they read back from the database.
+func (c *txCache) stage(r *txRow) {
+	if c == nil {
+		return
+	}
+	kept := *r
+	f := &kept.fold
+	f.StartedAt = fromNS(ns(f.StartedAt))
+	if f.Finished() {
+		f.StoppedAt = fromNS(ns(f.StoppedAt))
+	} else {
+		f.StoppedAt = time.Time{} // stored as NULL
+	}
+	c.staged[r.id] = kept
+}
+
+// discard forgets the staged rows, and their kept versions, after a
+// savepoint rollback: the rows of the transaction are then unknown.
+func (c *txCache) discard() {
+	for id := range c.staged {
+		c.forget(id)
+	}
+	clear(c.staged)
+}
+
+// end moves the staged rows to the kept ones if the transaction committed.
+func (c *txCache) end(o groupcommit.Outcome) {
+	switch o {
+	case groupcommit.Committed:
+		for id, r := range c.staged {
+			c.rows[id] = r
+			c.keys[txKey{r.stationID, r.stationTxID}] = id
+		}
+		clear(c.staged)
+		for id := range c.rows { // random order: a cheap eviction
+			if len(c.rows) <= c.limit {
+				break
+			}
+			c.forget(id)
+		}
+	case groupcommit.RolledBack:
+		clear(c.staged)
+	default:
+		c.reset()
+	}
+}
+
+// forget drops one kept row.
+func (c *txCache) forget(id int64) {
+	if r, ok := c.rows[id]; ok {
+		delete(c.keys, txKey{r.stationID, r.stationTxID})
+		delete(c.rows, id)
+	}
+}
+
+// reset forgets everything: another connection may have changed any row.
+func (c *txCache) reset() {
+	clear(c.rows)
+	clear(c.keys)
+	clear(c.staged)
 }
