@@ -83,13 +83,13 @@ func (s *MemoryStore) Peer(ctx context.Context, id string) (Peer, error) {
 }
 
 // PeerByToken returns the peer whose IncomingToken is token, else the one
-// whose PreviousIncomingToken is token and not yet expired, or ErrNotFound.
-// Tokens are compared exactly; the empty token matches no peer.
+// whose PreviousIncomingToken is token and has an expiry (past or not: the
+// caller compares it with its clock), or ErrNotFound. Tokens are compared
+// exactly; the empty token matches no peer.
 func (s *MemoryStore) PeerByToken(ctx context.Context, token string) (Peer, error) {
 	if token == "" {
 		return Peer{}, fmt.Errorf("ocpi: peer by token: empty token: %w", ErrNotFound)
 	}
-	now := time.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var previous *Peer
@@ -99,7 +99,7 @@ func (s *MemoryStore) PeerByToken(ctx context.Context, token string) (Peer, erro
 		}
 		// Should two peers still accept the token, the oldest wins, as in
 		// the SQL stores.
-		if p.PreviousIncomingToken == token && now.Before(p.PreviousTokenExpires) &&
+		if p.PreviousIncomingToken == token && !p.PreviousTokenExpires.IsZero() &&
 			(previous == nil || comparePeers(p, *previous) < 0) {
 			previous = &p
 		}

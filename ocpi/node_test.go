@@ -14,8 +14,10 @@ import (
 	"time"
 )
 
-// clock is a settable Config.Now; it starts at the real time because the
-// MemoryStore checks token expiry against the real clock too.
+// clock is a settable Config.Now. The test nodes' clocks start years
+// before the real time: the token grace period must follow the node's
+// clock alone (a store checking expiry against the real clock would refuse
+// the previous token at once).
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -70,7 +72,7 @@ func newTestNode(t *testing.T, prefix string, parties []CredentialsRole, modules
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	store := NewMemoryStore()
-	clk := &clock{t: time.Now()}
+	clk := &clock{t: time.Date(2020, 3, 4, 5, 6, 7, 0, time.UTC)}
 	node, err := NewNode(Config{
 		PublicURL: "http://" + srv.Listener.Addr().String() + prefix,
 		Parties:   parties,

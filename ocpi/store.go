@@ -103,8 +103,10 @@ type Store interface {
 	SavePeer(ctx context.Context, p Peer) error
 	// Peer returns the peer with id, or ErrNotFound.
 	Peer(ctx context.Context, id string) (Peer, error)
-	// PeerByToken returns the peer whose IncomingToken (or unexpired
-	// PreviousIncomingToken) is token, or ErrNotFound.
+	// PeerByToken returns the peer whose IncomingToken is token, else the
+	// peer whose PreviousIncomingToken is token and has a
+	// PreviousTokenExpires (expired or not: the Node decides, with its
+	// Config.Now, so the store's clock plays no part), or ErrNotFound.
 	PeerByToken(ctx context.Context, token string) (Peer, error)
 	// Peers lists every peer, oldest first.
 	Peers(ctx context.Context) ([]Peer, error)

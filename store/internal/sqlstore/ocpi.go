@@ -155,9 +155,9 @@ func (s *Store) Peer(ctx context.Context, id string) (ocpi.Peer, error) {
 }
 
 // PeerByToken returns the peer whose IncomingToken is token, else the one
-// whose PreviousIncomingToken is token and not yet expired, or
-// ocpi.ErrNotFound. Tokens are compared exactly; the empty token matches
-// no peer.
+// whose PreviousIncomingToken is token and has an expiry (past or not: the
+// ocpi.Node compares it with its own clock), or ocpi.ErrNotFound. Tokens
+// are compared exactly; the empty token matches no peer.
 func (s *Store) PeerByToken(ctx context.Context, token string) (ocpi.Peer, error) {
 	if token == "" || badText(token) {
 		return ocpi.Peer{}, s.errorf(ocpi.ErrNotFound, "peer by token")
@@ -165,9 +165,9 @@ func (s *Store) PeerByToken(ctx context.Context, token string) (ocpi.Peer, error
 	// The "<> ''" terms let both databases use the partial indexes.
 	p, err := scanPeer(s.cfg.Reader.QueryRow(ctx, `SELECT `+peerColumns+` FROM ocpi_peers
 		WHERE (incoming_token = ? AND incoming_token <> '')
-			OR (previous_incoming_token = ? AND previous_incoming_token <> '' AND previous_token_expires > ?)
+			OR (previous_incoming_token = ? AND previous_incoming_token <> '' AND previous_token_expires IS NOT NULL)
 		ORDER BY CASE WHEN incoming_token = ? THEN 0 ELSE 1 END, created, id
-		LIMIT 1`, token, token, ns(s.cfg.Now()), token))
+		LIMIT 1`, token, token, token))
 	if err != nil {
 		return ocpi.Peer{}, s.errorf(ocpiNotFound(err), "peer by token")
 	}
