@@ -12,19 +12,24 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/openev/openev/api"
 	"github.com/openev/openev/csms"
 	"github.com/openev/openev/internal/metrics"
+	"github.com/openev/openev/ocpi"
 	"github.com/openev/openev/ocpp"
+	"github.com/openev/openev/store/postgres"
 	"github.com/openev/openev/store/sqlite"
 )
 
@@ -35,6 +40,10 @@ type serveFlags struct {
 	acceptUnknownTokens                   bool
 	heartbeat                             time.Duration
 	tlsAddr, tlsCert, tlsKey, clientCA    string
+	config                                string
+	publicURL, ocpiName                   string
+	ocpiParties, ocpiRoles                []string
+	changed                               func(name string) bool // whether a flag was given
 }
 
 func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -50,15 +59,26 @@ and /metrics. With --tls-cert and --tls-key a TLS listener (--tls-addr) serves
 the same, for security profiles 2 and 3 (--client-ca for client certificates).
 
 With no setup at all it stores everything in SQLite under --data-dir;
---db postgres://... runs it on PostgreSQL. The admin API needs an API key
-(--api-key or OPENEV_API_KEY); without one a key is generated and printed.`,
+--db postgres://... runs it on PostgreSQL (add ?schema=NAME to keep openEV's
+tables in a schema of their own, created if missing). The admin API needs an
+API key (--api-key or OPENEV_API_KEY); without one a key is generated and
+printed.
+
+OCPI 2.2.1 is off until a party is given: --ocpi-party NL-ABC (repeatable, or
+a comma list) with --ocpi-roles CPO, EMSP or CPO,EMSP serves the OCPI node at
+/ocpi/ on the same listeners (versions at <public-url>/ocpi/versions) and its
+peers and locations in the admin API. --config FILE (YAML or JSON) holds the
+same settings; flags given on the command line win. See docs/ocpi.md.`,
 		Example: `  openev serve
   openev serve --addr 0.0.0.0:8080 --db sqlite:///var/lib/openev/openev.db --unknown-stations pending
-  OPENEV_API_KEY=... openev serve --tls-addr :8443 --tls-cert csms.pem --tls-key csms.key --client-ca ca.pem`,
+  OPENEV_API_KEY=... openev serve --tls-addr :8443 --tls-cert csms.pem --tls-key csms.key --client-ca ca.pem
+  openev serve --ocpi-party NL-ABC --ocpi-roles CPO --ocpi-name "ABC Charging" --public-url https://ocpi.abc.example
+  openev serve --config openev.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), &f, stderr) },
 	}
 	fl := cmd.Flags()
+	f.changed = fl.Changed
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "plain listener for OCPP, the API and metrics")
 	fl.StringVar(&f.db, "db", "", "database: sqlite://PATH or postgres://... (default sqlite://<data-dir>/openev.db)")
 	fl.StringVar(&f.dataDir, "data-dir", "data", "directory for the default SQLite database")
@@ -72,6 +92,11 @@ With no setup at all it stores everything in SQLite under --data-dir;
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "server certificate (PEM) for the TLS listener")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "server private key (PEM) for the TLS listener")
 	fl.StringVar(&f.clientCA, "client-ca", "", "CA certificates (PEM) that sign station client certificates (security profile 3)")
+	fl.StringVar(&f.config, "config", "", "settings file (YAML or JSON) with public_url and ocpi: {parties, roles, name, website}")
+	fl.StringVar(&f.publicURL, "public-url", "", "base URL OCPI peers reach this server at (default http://<--addr>)")
+	fl.StringSliceVar(&f.ocpiParties, "ocpi-party", nil, "our OCPI party as COUNTRY-PARTY, e.g. NL-ABC (repeatable or comma list); none: OCPI off")
+	fl.StringSliceVar(&f.ocpiRoles, "ocpi-roles", nil, "roles every --ocpi-party plays: CPO, EMSP or CPO,EMSP (default CPO)")
+	fl.StringVar(&f.ocpiName, "ocpi-name", "", "business name sent to OCPI peers (default openEV)")
 	_ = stdout
 	return cmd
 }
@@ -97,6 +122,10 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		// Client certificates need the TLS listener; ignoring the flag would
 		// leave profile-3 stations refused with no hint why.
 		return usageErr("--client-ca needs the TLS listener: give --tls-cert and --tls-key too")
+	}
+	ocpiSettings, err := loadOCPISettings(f)
+	if err != nil {
+		return err
 	}
 	key := f.apiKey
 	if key == "" {
@@ -130,11 +159,15 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	})
 	svc.Mount(srv)
 	srv.Handler = m.WrapHandler(srv.Handler)
-	adminAPI, err := api.New(timed, srv, api.Options{APIKey: key, Logger: log, ObserveCall: m.Observe})
+	mux := http.NewServeMux()
+	ocpiAPI, err := mountOCPI(mux, ocpiSettings, store, log)
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
+	adminAPI, err := api.New(timed, srv, api.Options{APIKey: key, Logger: log, ObserveCall: m.Observe, OCPI: ocpiAPI})
+	if err != nil {
+		return err
+	}
 	mux.Handle("/ocpp/", srv)
 	mux.Handle("/cso/ocpp/", srv)
 	mux.Handle("/api/", adminAPI)
@@ -157,6 +190,9 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	for _, hs := range servers {
 		hs.Shutdown(shutdown)
 	}
+	if ocpiAPI != nil {
+		waitPushes(shutdown, ocpiAPI.Locations, log)
+	}
 	return nil
 }
 
@@ -178,7 +214,14 @@ func openStore(ctx context.Context, f *serveFlags) (csms.Store, string, error) {
 		}
 		return st, "sqlite://" + path, nil
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		return openPostgres(ctx, db)
+		dsn, schema, err := splitSchema(db)
+		if err != nil {
+			return nil, "", err
+		}
+		if schema == "" {
+			return openPostgres(ctx, dsn)
+		}
+		return openPostgresSchema(ctx, dsn, schema)
 	}
 	return nil, "", usageErr("--db %q: want sqlite://PATH or postgres://...", db)
 }
@@ -232,4 +275,208 @@ func newAPIKey() string {
 	b := make([]byte, 24)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// serveConfig is the --config file: the OCPI settings, with the names of
+// their flags. Flags given on the command line override it.
+type serveConfig struct {
+	PublicURL string `yaml:"public_url"`
+	OCPI      struct {
+		Parties []string `yaml:"parties"`
+		Roles   []string `yaml:"roles"`
+		Name    string   `yaml:"name"`
+		Website string   `yaml:"website"`
+	} `yaml:"ocpi"`
+}
+
+// ocpiSettings is the OCPI node serve runs; no parties means OCPI is off.
+type ocpiSettings struct {
+	publicURL string
+	derived   string // why publicURL was derived, "" when it was given
+	parties   []ocpi.CredentialsRole
+}
+
+// loadOCPISettings merges --config and the OCPI flags and checks them.
+// Every mistake is a usage error that says what to write instead.
+func loadOCPISettings(f *serveFlags) (ocpiSettings, error) {
+	var c serveConfig
+	if f.config != "" {
+		raw, err := os.ReadFile(f.config)
+		if err != nil {
+			return ocpiSettings{}, usageErr("--config: %v", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(raw)))
+		dec.KnownFields(true) // a misspelt key must not silently do nothing
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return ocpiSettings{}, usageErr("--config %s: %v (want public_url and ocpi: {parties, roles, name, website}; see docs/ocpi.md)", f.config, err)
+		}
+	}
+	changed := func(name string) bool { return f.changed != nil && f.changed(name) }
+	if changed("public-url") {
+		c.PublicURL = f.publicURL
+	}
+	if changed("ocpi-party") {
+		c.OCPI.Parties = f.ocpiParties
+	}
+	if changed("ocpi-roles") {
+		c.OCPI.Roles = f.ocpiRoles
+	}
+	if changed("ocpi-name") {
+		c.OCPI.Name = f.ocpiName
+	}
+	var s ocpiSettings
+	if len(c.OCPI.Parties) == 0 {
+		// Settings that would do nothing are a mistake worth saying.
+		for flag, set := range map[string]bool{"--ocpi-roles": len(c.OCPI.Roles) > 0, "--ocpi-name": c.OCPI.Name != "", "--public-url": c.PublicURL != ""} {
+			if set {
+				return s, usageErr("%s needs --ocpi-party (OCPI is off without a party): add e.g. --ocpi-party NL-ABC", flag)
+			}
+		}
+		return s, nil
+	}
+	roles := c.OCPI.Roles
+	if len(roles) == 0 {
+		roles = []string{"CPO"}
+	}
+	name := strings.TrimSpace(c.OCPI.Name)
+	if name == "" {
+		name = "openEV"
+	}
+	var ourRoles []ocpi.Role
+	for _, r := range roles {
+		role := ocpi.Role(strings.ToUpper(strings.TrimSpace(r)))
+		if role != ocpi.RoleCPO && role != ocpi.RoleEMSP {
+			return s, usageErr("--ocpi-roles: %q is not a role openev plays: want CPO, EMSP or CPO,EMSP", r)
+		}
+		if !slices.Contains(ourRoles, role) {
+			ourRoles = append(ourRoles, role)
+		}
+	}
+	var seen []ocpi.PartyID
+	for _, p := range c.OCPI.Parties {
+		party, err := ocpi.ParsePartyID(p)
+		if err != nil {
+			return s, usageErr("--ocpi-party: %v", err)
+		}
+		if slices.Contains(seen, party) {
+			return s, usageErr("--ocpi-party: %s is given twice", party)
+		}
+		seen = append(seen, party)
+		for _, role := range ourRoles {
+			s.parties = append(s.parties, ocpi.CredentialsRole{Role: role, CountryCode: party.CountryCode, PartyID: party.PartyID,
+				BusinessDetails: ocpi.BusinessDetails{Name: name, Website: c.OCPI.Website}})
+		}
+	}
+	s.publicURL = strings.TrimRight(strings.TrimSpace(c.PublicURL), "/")
+	if s.publicURL == "" {
+		host, port, err := net.SplitHostPort(f.addr)
+		if err != nil || port == "0" {
+			return s, usageErr("--public-url is needed: it cannot be derived from --addr %q", f.addr)
+		}
+		s.derived = "derived from --addr"
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+			s.derived = "derived from --addr, which listens on every interface: peers on other machines need --public-url"
+		}
+		s.publicURL = "http://" + net.JoinHostPort(host, port)
+	}
+	return s, nil
+}
+
+// mountOCPI creates the OCPI node on the server's store, with the
+// Locations module's Sender for a CPO and Receiver for an eMSP, and mounts
+// it under /ocpi/ on mux. It says in one log line whether OCPI is on.
+func mountOCPI(mux *http.ServeMux, s ocpiSettings, store csms.Store, log *slog.Logger) (*api.OCPI, error) {
+	if len(s.parties) == 0 {
+		log.Info("OCPI is off: no --ocpi-party given (add --ocpi-party NL-ABC --ocpi-roles CPO to serve OCPI 2.2.1 at /ocpi/)")
+		return nil, nil
+	}
+	st, ok := store.(ocpi.Store)
+	if !ok {
+		return nil, &exitError{code: exitFailed, err: fmt.Errorf("the %T database cannot keep OCPI peers and locations", store)}
+	}
+	node, err := ocpi.NewNode(ocpi.Config{PublicURL: s.publicURL, Parties: s.parties, Store: st, Logger: log})
+	if err != nil {
+		return nil, usageErr("--public-url / --ocpi-party: %v", err)
+	}
+	locs := ocpi.NewLocations(node, ocpi.LocationsOptions{})
+	var cpo, emsp bool
+	var parties []string
+	for _, r := range s.parties {
+		cpo = cpo || r.Role == ocpi.RoleCPO
+		emsp = emsp || r.Role == ocpi.RoleEMSP
+		parties = append(parties, r.Party().String()+" "+string(r.Role))
+	}
+	if cpo {
+		node.Handle(locs.Sender())
+	}
+	if emsp {
+		node.Handle(locs.Receiver())
+	}
+	mux.Handle("/ocpi/", node)
+	if u, err := url.Parse(s.publicURL); err == nil && strings.TrimRight(u.Path, "/") != "" {
+		// Served with and without the public URL's path, so a proxy may
+		// strip it or not.
+		mux.Handle(strings.TrimRight(u.Path, "/")+"/ocpi/", node)
+	}
+	attrs := []any{"versions_url", node.VersionsURL(), "parties", strings.Join(parties, ", ")}
+	if s.derived != "" {
+		attrs = append(attrs, "public_url", s.derived)
+	}
+	log.Info("OCPI 2.2.1 on", attrs...)
+	return &api.OCPI{Node: node, Locations: locs}, nil
+}
+
+// waitPushes lets location pushes in flight finish, until ctx ends.
+func waitPushes(ctx context.Context, l *ocpi.Locations, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() { l.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		log.Warn("OCPI location pushes still in flight at shutdown were dropped; the eMSPs get them when they pull")
+	}
+}
+
+// splitSchema takes the schema query parameter out of a postgres:// URL:
+// PostgreSQL itself has no such parameter, openev uses it to keep its
+// tables in a schema of their own (created if missing).
+func splitSchema(dsn string) (rest, schema string, err error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", "", usageErr("--db: the PostgreSQL URL does not parse (%v): want postgres://user:password@host:5432/db?sslmode=disable", redactedErr(err))
+	}
+	q := u.Query()
+	schema = q.Get("schema")
+	if !q.Has("schema") {
+		return dsn, "", nil
+	}
+	if schema == "" {
+		return "", "", usageErr("--db: schema= is empty: give a schema name or leave the parameter out")
+	}
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	return u.String(), schema, nil
+}
+
+// redactedErr hides a password url.Parse may quote in its error.
+func redactedErr(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// openPostgresSchema opens the PostgreSQL store in schema.
+func openPostgresSchema(ctx context.Context, dsn, schema string) (csms.Store, string, error) {
+	where := dsn
+	if u, err := url.Parse(dsn); err == nil {
+		where = u.Redacted()
+	}
+	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		return nil, "", fmt.Errorf("opening PostgreSQL %s (schema %s): %w", where, schema, err)
+	}
+	return st, where + " schema " + schema, nil
 }
