@@ -148,20 +148,29 @@ func (m *ocpiFakeModule) object(key string) (json.RawMessage, bool) {
 // startOCPINode runs a Node with the modules on a real HTTP server.
 func startOCPINode(t *testing.T, party ocpi.CredentialsRole, modules ...*ocpiFakeModule) *ocpi.Node {
 	t.Helper()
+	return startOCPINodeWith(t, party, ocpi.NewMemoryStore(), func(node *ocpi.Node, base string) {
+		for _, m := range modules {
+			ep, err := url.Parse(base + "/ocpi/2.2.1/" + strings.ToLower(string(m.role)) + "/" + string(m.id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.endpoint = ep
+			node.Handle(m)
+		}
+	})
+}
+
+// startOCPINodeWith runs a Node (pages of at most 3) on a real HTTP
+// server; setup adds its modules before it starts serving.
+func startOCPINodeWith(t *testing.T, party ocpi.CredentialsRole, store ocpi.Store, setup func(node *ocpi.Node, base string)) *ocpi.Node {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	node, err := ocpi.NewNode(ocpi.Config{PublicURL: base, Parties: []ocpi.CredentialsRole{party}, Store: ocpi.NewMemoryStore(), MaxLimit: 3})
+	node, err := ocpi.NewNode(ocpi.Config{PublicURL: base, Parties: []ocpi.CredentialsRole{party}, Store: store, MaxLimit: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range modules {
-		ep, err := url.Parse(base + "/ocpi/2.2.1/" + strings.ToLower(string(m.role)) + "/" + string(m.id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.endpoint = ep
-		node.Handle(m)
-	}
+	setup(node, base)
 	srv.Config.Handler = node
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -682,5 +691,94 @@ func TestOCPIModuleListedWithBothRolesNeedsRole(t *testing.T) {
 	wantOCPIExit(t, code, out, errOut, exitUsage)
 	if !strings.Contains(errOut, "lists locations as both SENDER and RECEIVER: pass --role SENDER or --role RECEIVER") {
 		t.Fatalf("stderr:\n%s", errOut)
+	}
+}
+
+// TestOCPIWithTheRealLocationsModule runs the client against ocpi.Locations
+// on both sides: the eMSP pulls the CPO's list, the CPO pushes, patches and
+// reads a location at the eMSP's Receiver.
+func TestOCPIWithTheRealLocationsModule(t *testing.T) {
+	ctx := context.Background()
+	cpoParty := ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}}
+	emspParty := ocpi.CredentialsRole{Role: ocpi.RoleEMSP, CountryCode: "NL", PartyID: "EMS", BusinessDetails: ocpi.BusinessDetails{Name: "Dutch eMSP"}}
+	cpoStore := ocpi.NewMemoryStore()
+	var cpoLocs, emspLocs *ocpi.Locations
+	cpo := startOCPINodeWith(t, cpoParty, cpoStore, func(n *ocpi.Node, _ string) {
+		cpoLocs = ocpi.NewLocations(n, ocpi.LocationsOptions{})
+		n.Handle(cpoLocs.Sender())
+	})
+	emsp := startOCPINodeWith(t, emspParty, ocpi.NewMemoryStore(), func(n *ocpi.Node, _ string) {
+		emspLocs = ocpi.NewLocations(n, ocpi.LocationsOptions{})
+		n.Handle(emspLocs.Receiver())
+	})
+	t.Cleanup(cpoLocs.Close)
+	t.Cleanup(emspLocs.Close)
+	pending, err := cpo.IssueTokenA(ctx, "dutch emsp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	atCPO, err := emsp.Register(ctx, cpo.VersionsURL(), pending.IncomingToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peers, err := cpoStore.Peers(ctx)
+	if err != nil || len(peers) != 1 {
+		t.Fatalf("the CPO has %d peers (%v)", len(peers), err)
+	}
+	emspToken, cpoToken := atCPO.OutgoingToken, peers[0].OutgoingToken
+
+	location := func(id, name string, at time.Time) string {
+		return fmt.Sprintf(`{"country_code":"ES","party_id":"CPO","id":%q,"publish":true,"name":%q,"address":"Gran Vía 1","city":"Madrid","country":"ESP","coordinates":{"latitude":"40.41999","longitude":"-3.70379"},"time_zone":"Europe/Madrid","last_updated":%q}`,
+			id, name, ocpi.NewDateTime(at).String())
+	}
+	for i := 1; i <= 4; i++ {
+		loc, err := ocpi.DecodeLocation([]byte(location(fmt.Sprintf("MAD-%d", i), fmt.Sprintf("Madrid %d", i), ocpiLocationsEpoch.Add(time.Duration(i)*time.Minute))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cpoLocs.PutLocation(ctx, cpoParty.Party(), loc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cpoLocs.Wait()
+
+	// The eMSP pulls the CPO's list, two per page.
+	code, out, errOut := openev(t, "ocpi", "--token", emspToken, "list", "--versions-url", cpo.VersionsURL(), "--module", "locations", "--limit", "2", "--from", "NL-EMS", "--to", "ES-CPO")
+	wantOCPIExit(t, code, out, errOut, 0)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], `MAD-1  2026-03-01T08:01:00Z  party=ES-CPO  name="Madrid 1"  address="Gran Vía 1, Madrid, ESP"`) ||
+		!strings.HasPrefix(lines[3], "MAD-4  ") || !strings.Contains(errOut, "list: 4 objects in 2 pages (X-Total-Count 4)") {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+
+	// The CPO pushes a new location to the eMSP's Receiver, then patches it.
+	cpoRun := func(args ...string) (int, string, string) {
+		return openev(t, append([]string{"ocpi", "--token", cpoToken, "--from", "ES-CPO", "--to", "NL-EMS"}, args...)...)
+	}
+	target := []string{"--versions-url", emsp.VersionsURL(), "--module", "locations", "ES", "CPO", "MAD-9"}
+	code, out, errOut = cpoRun(append([]string{"put", "--data", location("MAD-9", "Madrid 9", ocpiLocationsEpoch)}, target...)...)
+	wantOCPIExit(t, code, out, errOut, 0)
+	if !strings.Contains(out, "OK (HTTP 201, status_code 1000)") {
+		t.Errorf("a PUT that creates should be answered 201:\n%s", out)
+	}
+	code, out, errOut = cpoRun(append([]string{"patch", "--data", `{"name":"Madrid nueve","last_updated":"2026-03-01T09:00:00Z"}`}, target...)...)
+	wantOCPIExit(t, code, out, errOut, 0)
+	got, err := emspLocs.ReceivedLocation(ctx, cpoParty.Party(), "MAD-9")
+	if err != nil || got.Name != "Madrid nueve" || got.LastUpdated.String() != "2026-03-01T09:00:00Z" || got.City != "Madrid" {
+		t.Fatalf("the eMSP holds %+v (%v)", got, err)
+	}
+
+	// Forced past the local check, the receiver's own 2001 comes back.
+	code, out, errOut = cpoRun(append([]string{"patch", "--force", "--data", `{"name":"x"}`}, target...)...)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
+	if !strings.Contains(errOut, "the peer answered status_code 2001 (invalid or missing parameters, HTTP 200)") || !strings.Contains(errOut, "last_updated") {
+		t.Fatalf("stderr:\n%s", errOut)
+	}
+
+	code, out, errOut = cpoRun(append([]string{"get", "--json"}, target...)...)
+	wantOCPIExit(t, code, out, errOut, 0)
+	var back ocpi.Location
+	if err := json.Unmarshal([]byte(out), &back); err != nil || back.ID != "MAD-9" || back.Name != "Madrid nueve" {
+		t.Fatalf("get: %v\n%s", err, out)
 	}
 }
