@@ -1,7 +1,7 @@
 // Command openev is the openEV command line. Each subcommand lives in a file
 // of its own: `openev sim` (sim.go) simulates charging stations; the hidden
 // `openev sim-target` (simtarget.go) is an accept-all CSMS for benchmarks and
-// tests. `openev serve` (serve.go) runs the CSMS. `openev ocpi` will join them.
+// tests. `openev serve` (serve.go) runs the CSMS. `openev ocpi` (ocpi.go) is a command-line OCPI 2.2.1 client.
 package main
 
 import (
