@@ -33,7 +33,7 @@ func (n *Node) serveCredentials(w http.ResponseWriter, r *http.Request, peer Pee
 		defer unlock()
 		fresh, err := n.cfg.Store.Peer(r.Context(), peer.ID)
 		if err != nil {
-			WriteError(w, fmt.Errorf("ocpi: reading peer %s: %w", peer.ID, err))
+			n.writeError(w, r, peer.ID, fmt.Errorf("ocpi: reading peer %s: %w", peer.ID, err))
 			return
 		}
 		peer = fresh
@@ -73,7 +73,7 @@ func (n *Node) serveCredentials(w http.ResponseWriter, r *http.Request, peer Pee
 			return nil
 		})
 		if err != nil {
-			WriteError(w, err)
+			n.writeError(w, r, peer.ID, err)
 			return
 		}
 		n.cfg.Logger.InfoContext(ctx, "ocpi: the peer unregistered", "peer", peer.ID)
@@ -137,7 +137,7 @@ func (n *Node) acceptCredentials(w http.ResponseWriter, r *http.Request, peer Pe
 		return nil
 	})
 	if err != nil {
-		WriteError(w, err)
+		n.writeError(w, r, peer.ID, err)
 		return
 	}
 	if update {

@@ -2,6 +2,7 @@ package ocpi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -26,7 +27,7 @@ func WriteData(w http.ResponseWriter, httpStatus int, data any) {
 	if data != nil {
 		b, err := json.Marshal(data)
 		if err != nil {
-			WriteError(w, AsError(err))
+			WriteError(w, err)
 			return
 		}
 		resp.Data = b
@@ -34,10 +35,14 @@ func WriteData(w http.ResponseWriter, httpStatus int, data any) {
 	writeEnvelope(w, httpStatus, resp)
 }
 
-// WriteError answers with the error's HTTP status and OCPI code; any error
-// that is not an *Error becomes 3000 / HTTP 500.
+// WriteError answers with the error's HTTP status and OCPI code. Any error
+// that is not an *Error becomes 3000 / HTTP 500 with a generic message: its
+// text (a store's or driver's) is for the operator's log, not for the peer.
 func WriteError(w http.ResponseWriter, err error) {
-	e := AsError(err)
+	var e *Error
+	if !errors.As(err, &e) {
+		e = Errorf(http.StatusInternalServerError, StatusServerError, "internal error; try again later")
+	}
 	writeEnvelope(w, e.HTTPStatus, Response{StatusCode: e.Code, StatusMessage: e.Message, Timestamp: NewDateTime(time.Now())})
 }
 

@@ -79,6 +79,9 @@ func TestWriteErrorUsesErrorsStatusAndCode(t *testing.T) {
 	if w.Code != http.StatusInternalServerError || string(m["status_code"]) != "3000" {
 		t.Fatalf("plain error: HTTP %d %s", w.Code, w.Body)
 	}
+	if strings.Contains(w.Body.String(), "disk full") {
+		t.Fatalf("a plain error's text reached the peer: %s", w.Body)
+	}
 }
 
 func TestAsErrorFindsWrappedError(t *testing.T) {

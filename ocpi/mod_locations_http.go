@@ -44,12 +44,7 @@ func (s locationsReceiver) ServeOCPI(w http.ResponseWriter, r *Request) {
 // writeError answers err; a store failure is logged and answered 3000
 // without its details.
 func (l *Locations) writeError(w http.ResponseWriter, r *Request, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
-		l.log.ErrorContext(r.Context(), "ocpi: locations request failed", "method", r.Method, "path", r.URL.Path, "peer", r.Peer.ID, "error", err)
-		err = Errorf(http.StatusInternalServerError, StatusServerError, "the locations store failed; try again later")
-	}
-	WriteError(w, err)
+	writeLoggedError(w, r.Request, l.log, r.Peer.ID, err)
 }
 
 // unknownLocation is the answer for a Location, EVSE or Connector we do

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -763,4 +764,63 @@ func TestPushToAHubIsABroadcastPush(t *testing.T) {
 	if got := locationReceivers(p.emspAtCPO.Roles); len(got) != 1 || got[0] != hubRole.Party() {
 		t.Fatalf("receivers of a hub peer: %v", got)
 	}
+}
+
+// failingStore is a MemoryStore whose object reads fail, as a database
+// that went away does.
+type failingStore struct {
+	*MemoryStore
+}
+
+func (failingStore) Objects(context.Context, ObjectFilter) ([]Object, int, error) {
+	return nil, 0, errors.New("pq: connection to 10.0.0.7:5432 refused")
+}
+
+func (failingStore) Object(context.Context, ObjectKind, ModuleID, PartyID, string) (Object, error) {
+	return Object{}, errors.New("pq: connection to 10.0.0.7:5432 refused")
+}
+
+func TestStoreFailureIs3000WithoutItsTextAndIsLogged(t *testing.T) {
+	var logged strings.Builder
+	var logMu sync.Mutex
+	store := failingStore{NewMemoryStore()}
+	srv := httptest.NewUnstartedServer(nil)
+	node, err := NewNode(Config{PublicURL: "http://" + srv.Listener.Addr().String(), Parties: []CredentialsRole{cpoA}, Store: store,
+		Logger: slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logged}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := NewLocations(node, LocationsOptions{})
+	t.Cleanup(loc.Close)
+	node.Handle(loc.Sender())
+	srv.Config.Handler = node
+	srv.Start()
+	t.Cleanup(srv.Close)
+	peer := Peer{ID: "p", Status: PeerRegistered, IncomingToken: "token-c-of-the-emsp", Roles: []CredentialsRole{emspB}}
+	if err := store.SavePeer(context.Background(), peer); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"/ocpi/2.2.1/sender/locations", "/ocpi/2.2.1/sender/locations/LOC1"} {
+		r := get(t, srv.URL+u, tok(peer.IncomingToken))
+		r.want(t, http.StatusInternalServerError, StatusServerError)
+		if strings.Contains(r.StatusMessage, "10.0.0.7") || !strings.Contains(r.StatusMessage, "try again") {
+			t.Errorf("GET %s: status_message %q; want a retry hint without the store's error", u, r.StatusMessage)
+		}
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if !strings.Contains(logged.String(), "10.0.0.7") {
+		t.Fatalf("the store's error was not logged for the operator: %q", logged.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *strings.Builder
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }

@@ -280,6 +280,22 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// writeError answers err; an error that is not an *Error (a store
+// failure) is logged with the request and answered 3000 without its text.
+func (n *Node) writeError(w http.ResponseWriter, r *http.Request, peerID string, err error) {
+	writeLoggedError(w, r, n.cfg.Logger, peerID, err)
+}
+
+// writeLoggedError is writeError with the logger given.
+func writeLoggedError(w http.ResponseWriter, r *http.Request, log *slog.Logger, peerID string, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		log.ErrorContext(r.Context(), "ocpi: request failed", "method", r.Method, "path", r.URL.Path, "peer", peerID, "error", err)
+		err = Errorf(http.StatusInternalServerError, StatusServerError, "the node failed to handle %s %s; try again later", r.Method, r.URL.Path)
+	}
+	WriteError(w, err)
+}
+
 // allowMethod answers 405 unless r uses one of methods.
 func allowMethod(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 	if slices.Contains(methods, r.Method) {

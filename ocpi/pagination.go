@@ -166,7 +166,7 @@ func itemCount(items any) (int, error) {
 	case reflect.Slice, reflect.Array:
 		return v.Len(), nil
 	}
-	return 0, fmt.Errorf("ocpi: WritePage needs a slice of items, got %T", items)
+	return 0, Errorf(http.StatusInternalServerError, StatusServerError, "ocpi: WritePage needs a slice of items, got %T", items)
 }
 
 // DefaultMaxPages is how many pages Client.List fetches at most when
