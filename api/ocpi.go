@@ -40,6 +40,8 @@ func (a *API) ocpiRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /api/v1/locations", a.withOCPI(a.listLocations))
 	m.HandleFunc("GET /api/v1/locations/{id}", a.withOCPI(a.getLocation))
 	m.HandleFunc("PUT /api/v1/locations/{id}", a.withOCPI(a.putLocation))
+	m.HandleFunc("PATCH /api/v1/locations/{id}", a.withOCPI(a.patchLocation))
+	m.HandleFunc("PATCH /api/v1/locations/{id}/evses/{uid}", a.withOCPI(a.patchEVSE))
 	m.HandleFunc("DELETE /api/v1/locations/{id}", a.withOCPI(a.removeLocation))
 	m.HandleFunc("GET /api/v1/ocpi/received/locations", a.withOCPI(a.listReceivedLocations))
 	m.HandleFunc("GET /api/v1/ocpi/received/locations/{country}/{party}/{id}", a.withOCPI(a.getReceivedLocation))
@@ -339,6 +341,43 @@ func (a *API) putLocation(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, saved)
 }
 
+// patchLocation applies an OCPI PATCH body (only the fields to change;
+// last_updated defaults to now) to one of our locations and pushes it.
+func (a *API) patchLocation(w http.ResponseWriter, r *http.Request) {
+	a.patchOwned(w, r, func(owner ocpi.PartyID, body []byte) (ocpi.Location, error) {
+		return a.ocpi.Locations.PatchLocation(r.Context(), owner, r.PathValue("id"), body)
+	})
+}
+
+// patchEVSE applies an OCPI PATCH body to one EVSE, e.g. {"status":"CHARGING"}.
+func (a *API) patchEVSE(w http.ResponseWriter, r *http.Request) {
+	a.patchOwned(w, r, func(owner ocpi.PartyID, body []byte) (ocpi.Location, error) {
+		return a.ocpi.Locations.PatchEVSE(r.Context(), owner, r.PathValue("id"), r.PathValue("uid"), body)
+	})
+}
+
+func (a *API) patchOwned(w http.ResponseWriter, r *http.Request, patch func(ocpi.PartyID, []byte) (ocpi.Location, error)) {
+	owner, ok := a.owner(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "request body: %v", err)
+		return
+	}
+	what := "location " + r.PathValue("id")
+	if uid := r.PathValue("uid"); uid != "" {
+		what += " EVSE " + uid
+	}
+	loc, err := patch(owner, body)
+	if err != nil {
+		a.ocpiStoreError(w, what, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, loc)
+}
+
 func (a *API) removeLocation(w http.ResponseWriter, r *http.Request) {
 	owner, ok := a.owner(w, r)
 	if !ok {
@@ -484,9 +523,16 @@ func addOCPIToOpenAPI(doc obj) {
 		"put": obj{"summary": "Create or replace one of our locations and push it to every registered eMSP",
 			"requestBody": jsonBody(ref("OCPILocation")),
 			"responses":   withOK(obj{"200": response("The location as stored (last_updated stamped when absent).", ref("OCPILocation"))}, e("400", "404", "409"))},
+		"patch": obj{"summary": "Change some fields of one of our locations (an OCPI PATCH body) and push it",
+			"requestBody": jsonBody(obj{"type": "object"}),
+			"responses":   withOK(obj{"200": response("The whole location as stored.", ref("OCPILocation"))}, e("400", "404", "409"))},
 		"delete": obj{"summary": "Retire a location: every EVSE becomes REMOVED (OCPI never deletes), pushed to the eMSPs",
 			"responses": withOK(obj{"200": response("The retired location.", ref("OCPILocation"))}, e("400", "404", "409"))},
 	}
+	paths["/api/v1/locations/{id}/evses/{uid}"] = obj{"parameters": []any{pathParam("id", "Location id."), pathParam("uid", "EVSE uid."), party},
+		"patch": obj{"summary": "Change some fields of one EVSE, e.g. {\"status\":\"CHARGING\"}, and push the location",
+			"requestBody": jsonBody(obj{"type": "object"}),
+			"responses":   withOK(obj{"200": response("The whole location as stored.", ref("OCPILocation"))}, e("400", "404", "409"))}}
 	paths["/api/v1/ocpi/received/locations"] = obj{
 		"get": obj{"summary": "List the locations CPOs pushed to us or we pulled", "parameters": listParams,
 			"responses": withOK(listOK("Locations."), e("400", "404"))}}

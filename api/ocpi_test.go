@@ -21,6 +21,7 @@ import (
 // /api/, on a real database.
 type ocpiEnv struct {
 	*env
+	srv  *httptest.Server
 	node *ocpi.Node
 	locs *ocpi.Locations
 }
@@ -35,7 +36,7 @@ func newOCPIEnv(t *testing.T, b testdb.Backend, parties ...string) *ocpiEnv {
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	opts := api.Options{APIKey: key}
-	e := &ocpiEnv{env: &env{t: t, base: hs.URL}}
+	e := &ocpiEnv{env: &env{t: t, base: hs.URL}, srv: hs}
 	if len(parties) > 0 {
 		var roles []ocpi.CredentialsRole
 		for _, p := range parties {
@@ -109,7 +110,7 @@ func TestOCPIEndpointsNeedTheAPIKey(t *testing.T) {
 	for _, ep := range []string{"GET /api/v1/ocpi/peers", "POST /api/v1/ocpi/peers", "POST /api/v1/ocpi/peers/register",
 		"GET /api/v1/ocpi/peers/x", "DELETE /api/v1/ocpi/peers/x", "POST /api/v1/ocpi/peers/x/rotate",
 		"POST /api/v1/ocpi/peers/x/pull/locations", "GET /api/v1/locations", "GET /api/v1/locations/L1",
-		"PUT /api/v1/locations/L1", "DELETE /api/v1/locations/L1", "GET /api/v1/ocpi/received/locations",
+		"PUT /api/v1/locations/L1", "PATCH /api/v1/locations/L1", "PATCH /api/v1/locations/L1/evses/E1", "DELETE /api/v1/locations/L1", "GET /api/v1/ocpi/received/locations",
 		"GET /api/v1/ocpi/received/locations/NL/CPO/L1"} {
 		method, path, _ := strings.Cut(ep, " ")
 		req, _ := http.NewRequest(method, e.base+path, strings.NewReader(`{"name":"x"}`))
@@ -235,7 +236,9 @@ func TestTwoNodesConnectPushRotatePullAndUnregisterThroughTheAPI(t *testing.T) {
 			t.Fatalf("received location: %d %+v", code, got)
 		}
 		// A status change is pushed.
-		cpo.do("PUT", "/api/v1/locations/L1", strings.ReplaceAll(locationJSON("L1", "CHARGING"), "2026-11-02T10:00:00Z", "2026-11-02T10:05:00Z"), nil)
+		if code := cpo.do("PATCH", "/api/v1/locations/L1/evses/E1", `{"status":"CHARGING"}`, &saved); code != 200 || saved.EVSEs[0].Status != ocpi.StatusCharging {
+			t.Fatalf("PATCH EVSE status: %d %+v", code, saved)
+		}
 		cpo.locs.Wait()
 		emsp.do("GET", "/api/v1/ocpi/received/locations/nl/cpo/l1", "", &got)
 		if got.EVSEs[0].Status != ocpi.StatusCharging {
@@ -273,6 +276,42 @@ func TestTwoNodesConnectPushRotatePullAndUnregisterThroughTheAPI(t *testing.T) {
 	})
 }
 
+// Ending trust is our decision: a peer that cannot be told is
+// unregistered all the same, and the answer says it was not told.
+func TestUnregisterOfAnUnreachablePeerWarnsAndStillRefusesItsTokens(t *testing.T) {
+	forBoth(t, func(t *testing.T, b testdb.Backend) {
+		cpo := newOCPIEnv(t, b, "NL-CPO:CPO")
+		emsp := newOCPIEnv(t, b, "DE-EMS:EMSP")
+		var issued struct {
+			Token       string
+			VersionsURL string `json:"versions_url"`
+		}
+		cpo.do("POST", "/api/v1/ocpi/peers", `{"name":"DE eMSP"}`, &issued)
+		var atCPO ocpi.Peer
+		if code := emsp.do("POST", "/api/v1/ocpi/peers/register", fmt.Sprintf(`{"versions_url":%q,"token":%q}`, issued.VersionsURL, issued.Token), &atCPO); code != 201 {
+			t.Fatalf("register: %d", code)
+		}
+		// The token the CPO calls the eMSP with opens the eMSP until then.
+		before, _ := emsp.node.Config().Store.Peer(t.Context(), atCPO.ID)
+		cpoClient := &ocpi.Client{Token: before.IncomingToken}
+		if _, err := cpoClient.VersionDetails(t.Context(), emsp.base+"/ocpi/2.2.1"); err != nil {
+			t.Fatalf("the CPO's token before unregistration: %v", err)
+		}
+		cpo.srv.Close()
+		var gone struct {
+			ocpi.Peer
+			Warning string
+		}
+		// The eMSP unregisters the CPO, whose server is gone.
+		if code := emsp.do("DELETE", "/api/v1/ocpi/peers/"+atCPO.ID, "", &gone); code != 200 || gone.Status != ocpi.PeerUnregistered || !strings.Contains(gone.Warning, "not told") {
+			t.Fatalf("unregister an unreachable peer: %d %+v", code, gone)
+		}
+		if _, err := cpoClient.VersionDetails(t.Context(), emsp.base+"/ocpi/2.2.1"); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Fatalf("the CPO's token after unregistration: %v, want HTTP 401", err)
+		}
+	})
+}
+
 func TestLocationEndpointsValidateAndNameTheField(t *testing.T) {
 	forBoth(t, func(t *testing.T, b testdb.Backend) {
 		e := newOCPIEnv(t, b, "NL-CPO:CPO")
@@ -286,6 +325,7 @@ func TestLocationEndpointsValidateAndNameTheField(t *testing.T) {
 		e.wantError("PUT", "/api/v1/locations/L1?party=garbage", locationJSON("L1", "AVAILABLE"), 400, "party")
 		e.wantError("GET", "/api/v1/locations/L1", "", 404, "location L1 not found")
 		e.wantError("DELETE", "/api/v1/locations/L1", "", 404, "location L1 not found")
+		e.wantError("PATCH", "/api/v1/locations/L1/evses/E1", `{"status":"CHARGING"}`, 404, "not found")
 		e.wantError("GET", "/api/v1/locations?limit=-1", "", 400, "limit")
 		e.wantError("GET", "/api/v1/ocpi/received/locations/NLX/CPO/L1", "", 400, "party")
 		e.wantError("GET", "/api/v1/ocpi/received/locations/NL/CPO/L1", "", 404, "not found")
@@ -314,6 +354,13 @@ func TestLocationEndpointsValidateAndNameTheField(t *testing.T) {
 		var loc ocpi.Location
 		if code := e.do("GET", "/api/v1/locations/l2", "", &loc); code != 200 || loc.ID != "L2" {
 			t.Fatalf("GET l2: %d %+v", code, loc)
+		}
+		e.wantError("PATCH", "/api/v1/locations/L2/evses/E9", `{"status":"CHARGING"}`, 404, "not found")
+		e.wantError("PATCH", "/api/v1/locations/L2/evses/E1", `{"status":"SLEEPING"}`, 400, "status")
+		e.wantError("PATCH", "/api/v1/locations/L2/evses/E1", `["status"]`, 400, "")
+		e.wantError("PATCH", "/api/v1/locations/L2", `{"id":"L3"}`, 400, "id")
+		if code := e.do("PATCH", "/api/v1/locations/L2", `{"name":"Renamed"}`, &loc); code != 200 || loc.Name != "Renamed" || len(loc.EVSEs) != 1 {
+			t.Fatalf("PATCH name: %d %+v", code, loc)
 		}
 		if code := e.do("DELETE", "/api/v1/locations/L2", "", &loc); code != 200 || loc.EVSEs[0].Status != ocpi.StatusRemoved {
 			t.Fatalf("DELETE L2: %d %+v", code, loc)
@@ -357,7 +404,8 @@ func TestOpenAPIDocumentListsTheOCPIEndpoints(t *testing.T) {
 	for path, methods := range map[string][]string{
 		"/api/v1/ocpi/peers": {"get", "post"}, "/api/v1/ocpi/peers/register": {"post"},
 		"/api/v1/ocpi/peers/{id}": {"get", "delete"}, "/api/v1/ocpi/peers/{id}/rotate": {"post"},
-		"/api/v1/locations": {"get"}, "/api/v1/locations/{id}": {"get", "put", "delete"},
+		"/api/v1/locations": {"get"}, "/api/v1/locations/{id}": {"get", "put", "patch", "delete"}, "/api/v1/locations/{id}/evses/{uid}": {"patch"},
+		"/api/v1/ocpi/peers/{id}/pull/locations": {"post"},
 		"/api/v1/ocpi/received/locations": {"get"}, "/api/v1/ocpi/received/locations/{country}/{party}/{id}": {"get"},
 	} {
 		for _, m := range methods {

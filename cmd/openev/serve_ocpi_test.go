@@ -247,7 +247,9 @@ func ocpiScenario(t *testing.T, cpoDB, emspDB ocpiDB) {
 		t.Fatalf("received list: %+v", list)
 	}
 
-	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "CHARGING", t0.Add(time.Minute)), nil)
+	if code := cpo.api("PATCH", "/api/v1/locations/LOC1/evses/E1", cpoKey, `{"status":"CHARGING"}`, nil); code != 200 {
+		t.Fatalf("PATCH the EVSE's status: %d", code)
+	}
 	eventually(t, "the EVSE status change pushed", received(emsp, ocpi.StatusCharging))
 
 	// The token C the CPO calls the eMSP with, read from the CPO's database.
@@ -278,7 +280,7 @@ func ocpiScenario(t *testing.T, cpoDB, emspDB ocpiDB) {
 	if code := cpo.api("POST", "/api/v1/ocpi/peers/"+cpoPeer.ID+"/rotate", cpoKey, "", &rotated); code != 200 || rotated.Status != ocpi.PeerRegistered {
 		t.Fatalf("rotate: %d %+v", code, rotated)
 	}
-	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "BLOCKED", t0.Add(2*time.Minute)), nil)
+	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "BLOCKED", time.Now()), nil)
 	eventually(t, "a push after the rotation", received(emsp, ocpi.StatusBlocked))
 	var pulled struct{ Stored int }
 	if code := emsp.api("POST", "/api/v1/ocpi/peers/"+issued.Peer.ID+"/pull/locations", emspKey, "", &pulled); code != 200 {
@@ -294,7 +296,7 @@ func ocpiScenario(t *testing.T, cpoDB, emspDB ocpiDB) {
 	if problem := received(emsp, ocpi.StatusBlocked)(); problem != "" {
 		t.Fatalf("after a restart: %s", problem)
 	}
-	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "AVAILABLE", t0.Add(3*time.Minute)), nil)
+	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "AVAILABLE", time.Now()), nil)
 	eventually(t, "a push to the restarted eMSP", received(emsp, ocpi.StatusAvailable))
 
 	var newToken string
