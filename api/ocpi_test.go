@@ -406,7 +406,7 @@ func TestOpenAPIDocumentListsTheOCPIEndpoints(t *testing.T) {
 		"/api/v1/ocpi/peers/{id}": {"get", "delete"}, "/api/v1/ocpi/peers/{id}/rotate": {"post"},
 		"/api/v1/locations": {"get"}, "/api/v1/locations/{id}": {"get", "put", "patch", "delete"}, "/api/v1/locations/{id}/evses/{uid}": {"patch"},
 		"/api/v1/ocpi/peers/{id}/pull/locations": {"post"},
-		"/api/v1/ocpi/received/locations": {"get"}, "/api/v1/ocpi/received/locations/{country}/{party}/{id}": {"get"},
+		"/api/v1/ocpi/received/locations":        {"get"}, "/api/v1/ocpi/received/locations/{country}/{party}/{id}": {"get"},
 	} {
 		for _, m := range methods {
 			if doc.Paths[path][m] == nil {
