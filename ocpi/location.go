@@ -80,6 +80,32 @@ type Connector struct {
 	LastUpdated        DateTime `json:"last_updated"`
 }
 
+// VisibleTo reports whether an eMSP or NSP may show the Location to the
+// owner of token (described by whatever the user provided of it): always
+// when Publish is true, otherwise only when every field set in one entry
+// of PublishAllowedTo equals token's (uid and group_id compared
+// case-insensitively, as CiStrings). An entry that sets none of uid,
+// visual_number and group_id matches no one. Receivers store unpublished
+// locations like the others; this is the rule for showing them.
+func (l Location) VisibleTo(token PublishTokenType) bool {
+	if l.Publish {
+		return true
+	}
+	for _, a := range l.PublishAllowedTo {
+		if a.UID == "" && a.VisualNumber == "" && a.GroupID == "" {
+			continue
+		}
+		if (a.UID == "" || strings.EqualFold(a.UID, token.UID)) &&
+			(a.Type == "" || a.Type == token.Type) &&
+			(a.VisualNumber == "" || a.VisualNumber == token.VisualNumber) &&
+			(a.Issuer == "" || a.Issuer == token.Issuer) &&
+			(a.GroupID == "" || strings.EqualFold(a.GroupID, token.GroupID)) {
+			return true
+		}
+	}
+	return false
+}
+
 // EVSE returns the EVSE with the given uid, compared case-insensitively
 // (uid is a CiString). The pointer aliases l.EVSEs: changes through it
 // change the Location.

@@ -324,3 +324,33 @@ func TestEveryTimestampFormIsAcceptedInsideObjects(t *testing.T) {
 		})
 	}
 }
+
+func TestVisibleToMatchesEverySetFieldOfOnePublishToken(t *testing.T) {
+	l := Location{Publish: false, PublishAllowedTo: []PublishTokenType{
+		{UID: "ABC123", Type: TokenRFID},
+		{VisualNumber: "NL-TNM-000001", Issuer: "TheNewMotion"},
+		{GroupID: "depot-7"},
+		{Type: TokenAppUser}, // sets none of uid, visual_number, group_id: matches no one
+	}}
+	for _, tc := range []struct {
+		token PublishTokenType
+		want  bool
+	}{
+		{PublishTokenType{UID: "abc123", Type: TokenRFID}, true},
+		{PublishTokenType{UID: "ABC123", Type: TokenAppUser}, false},
+		{PublishTokenType{UID: "ABC123"}, false},
+		{PublishTokenType{VisualNumber: "NL-TNM-000001", Issuer: "TheNewMotion", UID: "x"}, true},
+		{PublishTokenType{VisualNumber: "NL-TNM-000001", Issuer: "themewmotion"}, false},
+		{PublishTokenType{GroupID: "DEPOT-7", UID: "any"}, true},
+		{PublishTokenType{Type: TokenAppUser, UID: "u"}, false},
+		{PublishTokenType{}, false},
+	} {
+		if got := l.VisibleTo(tc.token); got != tc.want {
+			t.Errorf("VisibleTo(%+v) = %v, want %v", tc.token, got, tc.want)
+		}
+	}
+	l.Publish = true
+	if !l.VisibleTo(PublishTokenType{}) {
+		t.Error("a published location is not visible to everyone")
+	}
+}

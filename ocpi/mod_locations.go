@@ -3,6 +3,7 @@ package ocpi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -119,7 +120,17 @@ func (l *Locations) Receiver() Module { return locationsReceiver{l} }
 // empty and must equal it otherwise), then pushes it to every registered
 // eMSP. A zero last_updated is stamped with the current time, a zero one
 // of an EVSE or Connector with its parent's; a parent's last_updated is
-// moved up to its newest child's. It returns the Location as stored.
+// moved up to its newest child's. An EVSE of the stored location that loc
+// leaves out is kept with status REMOVED (OCPI never deletes an EVSE:
+// sessions and CDRs refer to it). It returns the Location as stored.
+//
+// Every location put here is shared with every registered eMSP, whatever
+// its publish flag: publish=false (with or without publish_allowed_to)
+// tells the eMSP not to show it to the general public, but the eMSP still
+// needs it for its helpdesk and for the token owners it may be shown to
+// (mod_locations, "Example destination charging location not published").
+// A private charge point that is not for public charging and needs no
+// remote control SHALL NOT be published via OCPI: do not put it here.
 func (l *Locations) PutLocation(ctx context.Context, owner PartyID, loc Location) (Location, error) {
 	if err := l.checkOurs(owner); err != nil {
 		return Location{}, err
@@ -145,7 +156,29 @@ func (l *Locations) PutLocation(ctx context.Context, owner PartyID, loc Location
 	propagateLastUpdated(&loc)
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
+	old, err := l.load(ctx, Owned, owner, loc.ID)
+	switch {
+	case err == nil:
+		keepRemovedEVSEs(&loc, old)
+	case !errors.Is(err, ErrNotFound):
+		return Location{}, err
+	}
 	return loc, l.saveOwned(ctx, loc)
+}
+
+// keepRemovedEVSEs appends to loc every EVSE of old that loc lacks, with
+// status REMOVED (stamped with loc's last_updated when it was not REMOVED
+// yet).
+func keepRemovedEVSEs(loc *Location, old Location) {
+	for _, e := range old.EVSEs {
+		if _, ok := loc.EVSE(e.UID); ok {
+			continue
+		}
+		if e.Status != StatusRemoved {
+			e.Status, e.LastUpdated = StatusRemoved, loc.LastUpdated
+		}
+		loc.EVSEs = append(loc.EVSEs, e)
+	}
 }
 
 // PatchLocation applies an OCPI PATCH body (a merge patch, see the

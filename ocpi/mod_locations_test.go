@@ -824,3 +824,56 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
+
+func TestPutLocationWithoutAnEVSEKeepsItAsRemoved(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", locT0, "E1", "E2")); err != nil {
+		t.Fatal(err)
+	}
+	t1 := locT0.Add(time.Hour)
+	stored, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", t1, "E1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	for who, got := range map[string]Location{"CPO": stored, "eMSP": p.received(t, "LOC1")} {
+		e2, ok := got.EVSE("E2")
+		if !ok || e2.Status != StatusRemoved || !e2.LastUpdated.Equal(t1) {
+			t.Fatalf("%s: EVSE E2 left out of the PUT is %+v (present %v); want it kept, REMOVED at %s", who, e2, ok, t1)
+		}
+		if e1, _ := got.EVSE("E1"); e1.Status != StatusAvailable || len(got.EVSEs) != 2 {
+			t.Fatalf("%s: EVSEs %+v", who, got.EVSEs)
+		}
+	}
+	// Once REMOVED, it stays so without a new stamp.
+	again, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation("LOC1", t1.Add(time.Hour), "E1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2, _ := again.EVSE("E2"); e2.Status != StatusRemoved || !e2.LastUpdated.Equal(t1) {
+		t.Fatalf("EVSE E2 after a second PUT without it: %+v", e2)
+	}
+}
+
+func TestUnpublishedLocationIsSharedWithItsVisibilityIntact(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	loc := testLocation("HOME1", locT0, "E1")
+	loc.Publish = false
+	loc.PublishAllowedTo = []PublishTokenType{{UID: "012345678", Type: TokenRFID}}
+	if _, err := p.cpo.loc.PutLocation(ctx, partyA, loc); err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	got := p.received(t, "HOME1")
+	if got.Publish || len(got.PublishAllowedTo) != 1 || got.PublishAllowedTo[0].UID != "012345678" {
+		t.Fatalf("the eMSP got publish=%v publish_allowed_to=%+v; want false and the token", got.Publish, got.PublishAllowedTo)
+	}
+	if got.VisibleTo(PublishTokenType{UID: "999"}) || !got.VisibleTo(PublishTokenType{UID: "012345678", Type: TokenRFID, Issuer: "Beta"}) {
+		t.Fatal("VisibleTo does not follow publish_allowed_to")
+	}
+	if !testLocation("PUB", locT0).VisibleTo(PublishTokenType{}) {
+		t.Fatal("a published location is not visible to everyone")
+	}
+}
