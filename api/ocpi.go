@@ -144,7 +144,6 @@ func (a *API) registerAtPeer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadGateway, "registering at %s failed: %v", *in.VersionsURL, peerMessage(err))
 		return
 	}
-	a.log.Info("ocpi: registered at a peer", "peer", p.ID, "name", p.Name)
 	writeJSON(w, http.StatusCreated, p)
 }
 
@@ -436,13 +435,22 @@ func (a *API) ocpiStoreError(w http.ResponseWriter, what string, err error) {
 	}
 }
 
-// peerMessage is err without the package prefixes, for an operator.
+// peerMessage is err for an operator: without the package prefixes, the
+// OCPI status only when it is the peer's, and a hint when the peer did not
+// know the token.
 func peerMessage(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "ocpi: ", "")
 	var oe *ocpi.Error
 	if errors.As(err, &oe) {
-		return fmt.Sprintf("%s (OCPI status %d, HTTP %d)", oe.Message, oe.Code, oe.HTTPStatus)
+		msg = strings.ReplaceAll(oe.Message, "ocpi: ", "")
+		if oe.Code < ocpi.StatusServerError {
+			msg += fmt.Sprintf(" (the peer's OCPI status %d)", oe.Code)
+		}
 	}
-	return strings.TrimPrefix(err.Error(), "ocpi: ")
+	if strings.Contains(msg, "(HTTP 401)") {
+		msg += "; the peer does not accept the token: ask its operator for a new one (a token A registers once)"
+	}
+	return msg
 }
 
 // addOCPIToOpenAPI adds the OCPI endpoints and schemas to the document.
