@@ -176,14 +176,28 @@ func (l *Locations) putOnce(k pushKey, job *pushJob) error {
 	return err
 }
 
+// PullRetireMargin is how old (by its last_updated, against
+// LocationsOptions.Now) a received location must be before a complete
+// pull that lacks it retires it: a location the CPO created while the pull
+// ran, pushed to us but absent from the pages already fetched, must not be
+// retired; the margin also absorbs clock skew between the CPO and us.
+const PullRetireMargin = 15 * time.Minute
+
 // Pull fetches the peer's locations list (its Sender endpoint, every page,
 // once per CPO party of the peer, as OCPI-to; once without OCPI-to from a
-// hub) within q and stores each
-// location as Received, unless we already hold a newer version of it (a
-// push that arrived meanwhile). It returns how many locations it stored.
-// A location that fails validation, or that belongs to a party the peer
-// does not represent, is skipped and named in the error returned at the
-// end; the others are stored all the same.
+// hub) within q and stores each location as Received, unless we already
+// hold a newer version of it (a push that arrived meanwhile). It returns
+// how many locations it stored. A location that fails validation, or that
+// belongs to a party the peer does not represent, is skipped and named in
+// the error returned at the end; the others are stored all the same.
+//
+// A complete list is the new truth (transport_and_format): after a pull
+// without date_from, date_to or offset that fetched every page of every
+// CPO party of a peer that is not a hub, and skipped nothing, each
+// received location of those parties that the list lacked is retired: all
+// its EVSEs get status REMOVED, its last_updated is kept (so the CPO's
+// next version of it, pushed or pulled, replaces it). Locations newer than
+// PullRetireMargin are left alone. The number retired is logged.
 func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, error) {
 	p, err := l.store.Peer(ctx, peerID)
 	if err != nil {
@@ -201,17 +215,22 @@ func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, 
 		from = ours[0]
 	}
 	cpos := partiesServing(p.Roles, ModuleLocations, Sender)
-	if len(cpos) == 0 {
+	hub := len(cpos) == 0
+	if hub {
 		cpos = []PartyID{{}} // a hub: no OCPI-to, its whole list
 	}
+	started := l.opts.Now()
 	client := l.node.Client(p)
 	stored := 0
 	var skipped []error
+	listed := map[locationKey]bool{}
 	for _, cpo := range cpos {
 		err := client.List(ctx, endpoint, q, func(raw json.RawMessage) error {
-			n, err := l.storePulled(ctx, p, raw)
+			n, key, err := l.storePulled(ctx, p, raw)
 			if err != nil {
 				skipped = append(skipped, err)
+			} else {
+				listed[key] = true
 			}
 			stored += n
 			return ctx.Err()
@@ -223,39 +242,127 @@ func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, 
 	if len(skipped) > 0 {
 		return stored, fmt.Errorf("ocpi: pull locations from %q: %d skipped: %w", peerID, len(skipped), errors.Join(skipped...))
 	}
+	if hub || !q.From.IsZero() || !q.To.IsZero() || q.Offset > 0 {
+		return stored, nil
+	}
+	retired, err := l.retireUnlisted(ctx, cpos, listed, started.Add(-PullRetireMargin))
+	if retired > 0 {
+		l.log.InfoContext(ctx, "ocpi: retired received locations absent from a complete pull (every EVSE REMOVED)", "peer", peerID, "retired", retired)
+	}
+	if err != nil {
+		return stored, fmt.Errorf("ocpi: pull locations from %q: stored %d, but retiring those the list lacks failed: %w", peerID, stored, err)
+	}
 	return stored, nil
 }
 
-// storePulled stores one pulled location; it returns 1 when it stored it.
-func (l *Locations) storePulled(ctx context.Context, p Peer, raw json.RawMessage) (int, error) {
+// locationKey is a location's owner and case-folded id.
+type locationKey struct {
+	owner PartyID
+	id    string
+}
+
+// retireUnlisted marks every EVSE REMOVED in the received locations of
+// owners that are not in listed and were last updated before before. It
+// returns how many locations it changed.
+func (l *Locations) retireUnlisted(ctx context.Context, owners []PartyID, listed map[locationKey]bool, before time.Time) (int, error) {
+	const page = 500
+	var stale []Object
+	for offset := 0; ; offset += page {
+		objs, total, err := l.store.Objects(ctx, ObjectFilter{Kind: Received, Module: ModuleLocations, Owners: owners, To: before, Offset: offset, Limit: page})
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range objs {
+			if !listed[locationKey{o.Owner.Key(), ciKey(o.ID)}] {
+				stale = append(stale, o)
+			}
+		}
+		if len(objs) == 0 || offset+len(objs) >= total {
+			break
+		}
+	}
+	retired := 0
+	for _, o := range stale {
+		changed, err := l.retireReceived(ctx, o)
+		if err != nil {
+			return retired, err
+		}
+		if changed {
+			retired++
+		}
+	}
+	return retired, nil
+}
+
+// retireReceived sets every EVSE of the received location seen as o to
+// REMOVED, unless it changed since (a push) or is retired already.
+func (l *Locations) retireReceived(ctx context.Context, seen Object) (bool, error) {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	o, err := l.store.Object(ctx, Received, ModuleLocations, seen.Owner, seen.ID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !o.LastUpdated.Equal(seen.LastUpdated) {
+		return false, nil
+	}
+	loc, err := DecodeLocation(o.Data)
+	if err != nil {
+		return false, fmt.Errorf("ocpi: stored location %s/%q cannot be decoded: %w", o.Owner, o.ID, err)
+	}
+	changed := false
+	for i := range loc.EVSEs {
+		if loc.EVSEs[i].Status != StatusRemoved {
+			loc.EVSEs[i].Status = StatusRemoved
+			changed = true
+		}
+	}
+	if !changed {
+		return false, nil
+	}
+	data, err := jsonMarshal(loc)
+	if err != nil {
+		return false, err
+	}
+	o.Data = data
+	return true, l.store.PutObject(ctx, o)
+}
+
+// storePulled stores one pulled location; it returns 1 when it stored it,
+// and the location's key when it was valid.
+func (l *Locations) storePulled(ctx context.Context, p Peer, raw json.RawMessage) (int, locationKey, error) {
 	loc, err := DecodeLocation(raw)
 	if err == nil {
 		err = loc.Validate()
 	}
 	if err != nil {
-		return 0, fmt.Errorf("location %.60q: %w", locationID(raw), err)
+		return 0, locationKey{}, fmt.Errorf("location %.60q: %w", locationID(raw), err)
 	}
 	owner := loc.Party().Key()
 	if !p.Represents(owner) {
-		return 0, fmt.Errorf("location %q: party %s is not one of the peer's parties", loc.ID, owner)
+		return 0, locationKey{}, fmt.Errorf("location %q: party %s is not one of the peer's parties", loc.ID, owner)
 	}
+	key := locationKey{owner, ciKey(loc.ID)}
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	old, err := l.store.Object(ctx, Received, ModuleLocations, owner, loc.ID)
 	switch {
 	case err == nil && old.LastUpdated.After(loc.LastUpdated.Time):
-		return 0, nil
+		return 0, key, nil
 	case err != nil && !errors.Is(err, ErrNotFound):
-		return 0, err
+		return 0, key, err
 	}
 	data, err := jsonMarshal(loc)
 	if err != nil {
-		return 0, err
+		return 0, key, err
 	}
 	if err := l.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}); err != nil {
-		return 0, err
+		return 0, key, err
 	}
-	return 1, nil
+	return 1, key, nil
 }
 
 // locationID digs the id out of a location that did not decode, for the

@@ -877,3 +877,95 @@ func TestUnpublishedLocationIsSharedWithItsVisibilityIntact(t *testing.T) {
 		t.Fatal("a published location is not visible to everyone")
 	}
 }
+
+// A complete pull is the new truth: received locations of the CPO that
+// its full list lacks are retired; filtered pulls retire nothing.
+func TestCompletePullRetiresReceivedLocationsTheListLacks(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	for i, id := range []string{"L1", "L2", "L3"} {
+		if _, err := p.cpo.loc.PutLocation(ctx, partyA, testLocation(id, locT0.Add(time.Duration(i)*time.Minute), "E1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.cpo.loc.Wait()
+	// What the eMSP holds beyond the CPO's list, written behind the module.
+	putReceived := func(owner PartyID, id string, at time.Time) {
+		t.Helper()
+		l := testLocation(id, at, "E1", "E2")
+		l.CountryCode, l.PartyID = owner.CountryCode, owner.PartyID
+		if err := p.emsp.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: id, LastUpdated: at, Data: []byte(mustJSON(t, l))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	otherCPO := PartyID{CountryCode: "BE", PartyID: "OTH"}
+	putReceived(partyA, "GONE", locT0)
+	putReceived(partyA, "FRESH", time.Now()) // created during the pull, say
+	putReceived(otherCPO, "ELSEWHERE", locT0)
+
+	wantEVSEs := func(id string, owner PartyID, status Status, at time.Time) {
+		t.Helper()
+		got, err := p.emsp.loc.ReceivedLocation(ctx, owner, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range got.EVSEs {
+			if e.Status != status {
+				t.Fatalf("location %s: EVSE %s is %s, want %s", id, e.UID, e.Status, status)
+			}
+		}
+		if !got.LastUpdated.Equal(at) {
+			t.Fatalf("location %s: last_updated %s, want %s kept", id, got.LastUpdated, at)
+		}
+	}
+	// Filtered pulls are not the whole truth.
+	for _, q := range []ListQuery{{From: locT0}, {To: locT0.Add(time.Hour)}, {Offset: 1}} {
+		if _, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, q); err != nil {
+			t.Fatal(err)
+		}
+		wantEVSEs("GONE", partyA, StatusAvailable, locT0)
+	}
+	// The complete list, over several pages.
+	if _, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	wantEVSEs("GONE", partyA, StatusRemoved, locT0)
+	wantEVSEs("L2", partyA, StatusAvailable, locT0.Add(time.Minute))
+	wantEVSEs("ELSEWHERE", otherCPO, StatusAvailable, locT0)
+	fresh, _ := p.emsp.loc.ReceivedLocation(ctx, partyA, "FRESH")
+	if fresh.EVSEs[0].Status != StatusAvailable {
+		t.Fatal("a location newer than PullRetireMargin was retired")
+	}
+	// The CPO lists it again, unchanged: the next pull restores it.
+	gone := testLocation("GONE", locT0, "E1", "E2")
+	gone.CountryCode, gone.PartyID = "NL", "CPA"
+	if err := p.cpo.store.PutObject(ctx, Object{Kind: Owned, Module: ModuleLocations, Owner: partyA, ID: "GONE", LastUpdated: locT0, Data: []byte(mustJSON(t, gone))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	wantEVSEs("GONE", partyA, StatusAvailable, locT0)
+}
+
+// A pull that skipped an invalid location does not know the whole truth.
+func TestPullThatSkippedALocationRetiresNothing(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	ctx := context.Background()
+	bad := testLocation("BAD", locT0, "E1")
+	bad.CountryCode, bad.PartyID, bad.EVSEs[0].Status = "NL", "CPA", "PARKED"
+	if err := p.cpo.store.PutObject(ctx, Object{Kind: Owned, Module: ModuleLocations, Owner: partyA, ID: "BAD", LastUpdated: locT0, Data: []byte(mustJSON(t, bad))}); err != nil {
+		t.Fatal(err)
+	}
+	old := testLocation("OLD", locT0, "E1")
+	old.CountryCode, old.PartyID = "NL", "CPA"
+	if err := p.emsp.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: partyA, ID: "OLD", LastUpdated: locT0, Data: []byte(mustJSON(t, old))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.emsp.loc.Pull(ctx, p.cpoAtEMSP.ID, ListQuery{}); err == nil {
+		t.Fatal("Pull did not report the invalid location")
+	}
+	if got, _ := p.emsp.loc.ReceivedLocation(ctx, partyA, "OLD"); got.EVSEs[0].Status != StatusAvailable {
+		t.Fatalf("OLD was retired after an incomplete pull: %s", got.EVSEs[0].Status)
+	}
+}
