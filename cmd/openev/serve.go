@@ -327,9 +327,12 @@ func loadOCPISettings(f *serveFlags) (ocpiSettings, error) {
 	var s ocpiSettings
 	if len(c.OCPI.Parties) == 0 {
 		// Settings that would do nothing are a mistake worth saying.
-		for flag, set := range map[string]bool{"--ocpi-roles": len(c.OCPI.Roles) > 0, "--ocpi-name": c.OCPI.Name != "", "--public-url": c.PublicURL != ""} {
-			if set {
-				return s, usageErr("%s needs --ocpi-party (OCPI is off without a party): add e.g. --ocpi-party NL-ABC", flag)
+		for _, set := range []struct {
+			name string
+			set  bool
+		}{{"--ocpi-roles (ocpi.roles)", len(c.OCPI.Roles) > 0}, {"--ocpi-name (ocpi.name)", c.OCPI.Name != ""}, {"--public-url (public_url)", c.PublicURL != ""}} {
+			if set.set {
+				return s, usageErr("%s needs --ocpi-party (OCPI is off without a party): add e.g. --ocpi-party NL-ABC", set.name)
 			}
 		}
 		return s, nil

@@ -362,6 +362,54 @@ func TestServeReadsOCPISettingsFromAConfigFileAndFlagsWin(t *testing.T) {
 	}
 }
 
+// A public URL with a path is served with the path and without it (for a
+// proxy that strips it), and the versions list points under the path.
+func TestServeMountsOCPIUnderThePublicURLsPath(t *testing.T) {
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	stderr := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- runContext(ctx, []string{"serve", "--addr", addr, "--data-dir", dir, "--api-key", "k",
+			"--ocpi-party", "NL-CPO", "--public-url", "http://" + addr + "/ev/"}, &bytes.Buffer{}, stderr)
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, stderr.String())
+		}
+	}()
+	var issued struct {
+		Token       string
+		VersionsURL string `json:"versions_url"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/ocpi/peers", strings.NewReader(`{"name":"x"}`))
+		req.Header.Set("Authorization", "Bearer k")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			json.NewDecoder(resp.Body).Decode(&issued)
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never answered: %s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if issued.VersionsURL != "http://"+addr+"/ev/ocpi/versions" {
+		t.Fatalf("versions URL %q, want it under /ev", issued.VersionsURL)
+	}
+	for _, u := range []string{issued.VersionsURL, "http://" + addr + "/ocpi/versions"} {
+		versions, err := (&ocpi.Client{Token: issued.Token}).Versions(t.Context(), u)
+		if err != nil || len(versions) != 1 || versions[0].URL != "http://"+addr+"/ev/ocpi/2.2.1" {
+			t.Errorf("%s: %v %+v", u, err, versions)
+		}
+	}
+}
+
 func TestServeRejectsBadOCPISettingsWithExitStatus2(t *testing.T) {
 	dir := t.TempDir()
 	badYAML := filepath.Join(dir, "typo.yaml")
