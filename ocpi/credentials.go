@@ -2,10 +2,8 @@ package ocpi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -88,14 +86,14 @@ func (n *Node) serveCredentials(w http.ResponseWriter, r *http.Request, peer Pee
 // them, then issues a new token. Any failure leaves the peer as it was.
 func (n *Node) acceptCredentials(w http.ResponseWriter, r *http.Request, peer Peer, update bool) {
 	ctx := r.Context()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCredentialsBody))
+	body, err := readBody(w, r, maxCredentialsBody, "credentials object")
 	if err != nil {
-		WriteError(w, Errorf(http.StatusBadRequest, StatusInvalidParameters, "reading the body: %v", err))
+		WriteError(w, err)
 		return
 	}
 	var c Credentials
-	if err := json.Unmarshal(body, &c); err != nil {
-		WriteError(w, Errorf(http.StatusBadRequest, StatusInvalidParameters, "the body is not a JSON credentials object: %v", err))
+	if _, err := Decode(body, &c); err != nil {
+		WriteError(w, err)
 		return
 	}
 	if err := validateCredentials(c); err != nil {

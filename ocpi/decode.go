@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -14,6 +15,23 @@ import (
 // status 2000, since such a request never reached the OCPI layer.
 func BadJSON(err error) *Error {
 	return Errorf(http.StatusBadRequest, StatusClientError, "request body is not valid JSON: %v", err)
+}
+
+// readBody reads a request body of at most limit bytes: a longer one is
+// HTTP 413, an empty one or one that breaks off HTTP 400 (both 2000: the
+// request did not reach the OCPI layer). what names the object expected.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, what string) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, Errorf(http.StatusRequestEntityTooLarge, StatusClientError, "request body is larger than %d bytes: send one %s", tooLarge.Limit, what)
+	case err != nil:
+		return nil, Errorf(http.StatusBadRequest, StatusClientError, "reading the request body: %v", err)
+	case len(bytes.TrimSpace(body)) == 0:
+		return nil, Errorf(http.StatusBadRequest, StatusClientError, "request body is empty: send the %s as JSON", what)
+	}
+	return body, nil
 }
 
 // DecodeLocation parses a Location permissively: unknown fields are

@@ -1,19 +1,17 @@
 package ocpi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 )
 
 // maxLocationBody bounds a pushed Location, EVSE or Connector.
-const maxLocationBody = 8 << 20
+const maxLocationBody = 4 << 20
 
 type locationsSender struct{ l *Locations }
 
@@ -157,16 +155,9 @@ func (l *Locations) serveReceiver(w http.ResponseWriter, r *Request) error {
 		WriteData(w, http.StatusOK, obj)
 		return nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLocationBody))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return Errorf(http.StatusRequestEntityTooLarge, StatusClientError, "request body is larger than %d bytes", maxLocationBody)
-	case err != nil:
-		return Errorf(http.StatusBadRequest, StatusClientError, "reading the request body: %v", err)
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return Errorf(http.StatusBadRequest, StatusClientError, "request body is empty: send the %s as JSON", objectName(len(ids)))
+	body, err := readBody(w, r.Request, maxLocationBody, objectName(len(ids)))
+	if err != nil {
+		return err
 	}
 
 	l.writeMu.Lock()

@@ -12,6 +12,12 @@ import (
 	"time"
 )
 
+// MaxRequestBody bounds the body of every request the Node serves
+// (modules included): a longer one fails to read with an
+// *http.MaxBytesError, answered HTTP 413. Locations and credentials bodies
+// are bounded lower still.
+const MaxRequestBody = 8 << 20
+
 // Defaults of Config.
 const (
 	// DefaultMaxLimit is Config.MaxLimit when it is zero.
@@ -240,6 +246,8 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderRequestID, requestID)
 	w.Header().Set(HeaderCorrelationID, correlationID)
 	r = r.WithContext(WithCorrelationID(r.Context(), correlationID))
+	// No endpoint reads more than this, whatever a module does.
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
 
 	rt, err := n.route(r)
 	if err != nil {

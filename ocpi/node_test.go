@@ -459,19 +459,25 @@ func TestCredentialsPostWithBadBodyIsRefusedAndTokenAStays(t *testing.T) {
 	cases := map[string]struct {
 		body       any
 		httpStatus int
+		code       int
 		want       string
 	}{
-		"not JSON":        {"{not json", http.StatusBadRequest, "not a JSON"},
-		"token too long":  {Credentials{Token: strings.Repeat("x", 65), URL: good.URL, Roles: good.Roles}, 200, "token"},
-		"token has space": {Credentials{Token: "a b", URL: good.URL, Roles: good.Roles}, 200, "token"},
-		"relative url":    {Credentials{Token: "t", URL: "/ocpi/versions", Roles: good.Roles}, 200, "url"},
-		"no roles":        {Credentials{Token: "t", URL: good.URL}, 200, "roles is empty"},
-		"bad role":        {Credentials{Token: "t", URL: good.URL, Roles: []CredentialsRole{role("X", "DE", "EMB", "b")}}, 200, "roles[0].role"},
+		"not JSON":         {"{not json", http.StatusBadRequest, StatusClientError, "not valid JSON"},
+		"empty":            {"", http.StatusBadRequest, StatusClientError, "empty"},
+		"too large":        {`{"token":"` + strings.Repeat("x", maxCredentialsBody) + `"}`, http.StatusRequestEntityTooLarge, StatusClientError, "larger than"},
+		"a list":           {"[]", 200, StatusInvalidParameters, "expected a JSON object"},
+		"token not string": {`{"token": 42, "url": "` + good.URL + `", "roles": []}`, 200, StatusInvalidParameters, "token: expected a string"},
+		"roles not list":   {`{"token": "t", "url": "` + good.URL + `", "roles": {}}`, 200, StatusInvalidParameters, "roles: expected a list"},
+		"token too long":   {Credentials{Token: strings.Repeat("x", 65), URL: good.URL, Roles: good.Roles}, 200, StatusInvalidParameters, "token"},
+		"token has space":  {Credentials{Token: "a b", URL: good.URL, Roles: good.Roles}, 200, StatusInvalidParameters, "token"},
+		"relative url":     {Credentials{Token: "t", URL: "/ocpi/versions", Roles: good.Roles}, 200, StatusInvalidParameters, "url"},
+		"no roles":         {Credentials{Token: "t", URL: good.URL}, 200, StatusInvalidParameters, "roles is empty"},
+		"bad role":         {Credentials{Token: "t", URL: good.URL, Roles: []CredentialsRole{role("X", "DE", "EMB", "b")}}, 200, StatusInvalidParameters, "roles[0].role"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			r := call(t, "POST", a.srv.URL+"/ocpi/2.2.1/credentials", tok(pa.IncomingToken), tc.body)
-			r.want(t, tc.httpStatus, StatusInvalidParameters)
+			r.want(t, tc.httpStatus, tc.code)
 			if !strings.Contains(r.StatusMessage, tc.want) {
 				t.Fatalf("message %q does not name %q", r.StatusMessage, tc.want)
 			}
@@ -785,4 +791,28 @@ func TestNegativeTokenGraceEndsTheOldTokenAtOnce(t *testing.T) {
 	}
 	get(t, srv.URL+"/ocpi/2.2.1/sender/locations", tok(pb.OutgoingToken)).want(t, http.StatusUnauthorized, StatusClientError)
 	get(t, srv.URL+"/ocpi/2.2.1/sender/locations", tok(peerOf(t, b, pb.ID).OutgoingToken)).want(t, 200, StatusSuccess)
+}
+
+// bodyModule reads the whole body, as any module would, with readBody.
+type bodyModule struct{}
+
+func (bodyModule) Identifier() ModuleID         { return ModuleTariffs }
+func (bodyModule) InterfaceRole() InterfaceRole { return Receiver }
+func (bodyModule) ServeOCPI(w http.ResponseWriter, r *Request) {
+	if _, err := readBody(w, r.Request, 1<<40, "tariff"); err != nil {
+		WriteError(w, err)
+		return
+	}
+	WriteData(w, http.StatusOK, nil)
+}
+
+func TestEveryModuleBodyIsBoundedByTheNode(t *testing.T) {
+	a := newTestNode(t, "", []CredentialsRole{emspB}, bodyModule{})
+	if err := a.store.SavePeer(context.Background(), Peer{ID: "p", Status: PeerRegistered, IncomingToken: "token-c-of-the-cpo", Roles: []CredentialsRole{cpoA}}); err != nil {
+		t.Fatal(err)
+	}
+	u := a.srv.URL + "/ocpi/2.2.1/receiver/tariffs/NL/CPA/T1"
+	call(t, http.MethodPut, u, tok("token-c-of-the-cpo"), `{"id":"T1"}`).want(t, http.StatusOK, StatusSuccess)
+	r := call(t, http.MethodPut, u, tok("token-c-of-the-cpo"), `{"id":"`+strings.Repeat("x", MaxRequestBody)+`"}`)
+	r.want(t, http.StatusRequestEntityTooLarge, StatusClientError)
 }
