@@ -257,6 +257,13 @@ func (n *Node) updatePeer(ctx context.Context, id string, change func(*Peer) err
 // lockPeer serialises the server-side credentials changes of one peer. It
 // is never held while we call a peer's credentials endpoint (only its
 // versions), so two nodes updating each other cannot deadlock.
+//
+// The lock is per process: two openev processes sharing one database can
+// still interleave a peer's POST/PUT/DELETE (the Store has no
+// compare-and-swap; updatePeer re-reads and re-checks the state, which
+// narrows the window but does not close it). Run one node process per
+// store, or route credentials requests to one of them, until the Store
+// gains a conditional save.
 func (n *Node) lockPeer(id string) (unlock func()) {
 	n.regMu.Lock()
 	l := n.peerLocks[id]

@@ -307,3 +307,29 @@ func TestConcurrentPostsWithTokenARegisterOnce(t *testing.T) {
 		t.Fatal("the token returned to the winner is not the one stored")
 	}
 }
+
+func TestSetRawTokenSwitchesHowWeCallThePeer(t *testing.T) {
+	a := newNodeA(t)
+	ctx := context.Background()
+	pa, _ := a.IssueTokenA(ctx, "legacy")
+	other := newOtherPlatform(t, "token-b", false, Version221)
+	postCredentials(t, a, tok(pa.IncomingToken), other).want(t, 200, StatusSuccess)
+	p, err := a.SetRawToken(ctx, pa.ID, true)
+	if err != nil || !p.RawToken || !peerOf(t, a, pa.ID).RawToken {
+		t.Fatalf("SetRawToken = %+v, %v", p, err)
+	}
+	_ = a.Client(p).Get(ctx, other.srv.URL+"/locations", nil, ForModule(ModuleLocations))
+	if seen := other.headers(); seen[len(seen)-1] != "Token token-b" {
+		t.Fatalf("after SetRawToken(true) the client sent %q", seen[len(seen)-1])
+	}
+	if p, err = a.SetRawToken(ctx, pa.ID, false); err != nil || p.RawToken {
+		t.Fatalf("SetRawToken(false) = %+v, %v", p, err)
+	}
+	_ = a.Client(p).Get(ctx, other.srv.URL+"/locations", nil, ForModule(ModuleLocations))
+	if seen := other.headers(); seen[len(seen)-1] != AuthorizationHeader("token-b", false) {
+		t.Fatalf("after SetRawToken(false) the client sent %q", seen[len(seen)-1])
+	}
+	if _, err := a.SetRawToken(ctx, "nobody", true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("SetRawToken of an unknown peer: %v", err)
+	}
+}

@@ -188,6 +188,22 @@ func (n *Node) Unregister(ctx context.Context, peerID string) (Peer, error) {
 	return p, nil
 }
 
+// SetRawToken sets how we send our token to the peer: raw ("Token abc",
+// what 2.1.1 and 2.2 peers expect) or, when raw is false, base64 as 2.2.1
+// requires. The node detects it by itself (a peer that sends us a raw
+// token, or answers 401 to base64 during registration, is called raw);
+// this is the operator's override for a peer that gets it wrong. A peer
+// that then sends us a raw token switches it back on.
+func (n *Node) SetRawToken(ctx context.Context, peerID string, raw bool) (Peer, error) {
+	unlock := n.lockPeer(peerID)
+	defer unlock()
+	p, err := n.updatePeer(ctx, peerID, func(p *Peer) error { p.RawToken = raw; return nil })
+	if err != nil {
+		return Peer{}, fmt.Errorf("ocpi: set the raw-token mode of peer %s: %w", peerID, err)
+	}
+	return p, nil
+}
+
 // peerAnswered reports whether err is the peer's answer (an OCPI error or
 // an HTTP answer without envelope), as opposed to a request that got none.
 func peerAnswered(err error) bool {
