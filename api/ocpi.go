@@ -455,6 +455,8 @@ func peerMessage(err error) string {
 
 // addOCPIToOpenAPI adds the OCPI endpoints and schemas to the document.
 func addOCPIToOpenAPI(doc obj) {
+	info := doc["info"].(obj)
+	info["description"] = info["description"].(string) + " With OCPI on (openev serve --ocpi-party), also the OCPI 2.2.1 peers and locations (docs/ocpi.md)."
 	schemas := doc["components"].(obj)["schemas"].(obj)
 	paths := doc["paths"].(obj)
 	dt := obj{"type": "string", "format": "date-time"}
