@@ -34,6 +34,7 @@ func (a *API) ocpiRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /api/v1/ocpi/peers", a.withOCPI(a.listPeers))
 	m.HandleFunc("POST /api/v1/ocpi/peers/register", a.withOCPI(a.registerAtPeer))
 	m.HandleFunc("GET /api/v1/ocpi/peers/{id}", a.withOCPI(a.getPeer))
+	m.HandleFunc("PATCH /api/v1/ocpi/peers/{id}", a.withOCPI(a.patchPeer))
 	m.HandleFunc("DELETE /api/v1/ocpi/peers/{id}", a.withOCPI(a.unregisterPeer))
 	m.HandleFunc("POST /api/v1/ocpi/peers/{id}/rotate", a.withOCPI(a.rotatePeer))
 	m.HandleFunc("POST /api/v1/ocpi/peers/{id}/pull/locations", a.withOCPI(a.pullLocations))
@@ -112,6 +113,32 @@ func (a *API) getPeer(w http.ResponseWriter, r *http.Request) {
 	p, err := a.ocpi.Node.Config().Store.Peer(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.ocpiStoreError(w, "peer "+r.PathValue("id"), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// patchPeer sets the operator's override of how we send our token to the
+// peer: {"raw_token": true} for a peer that wants it unencoded.
+func (a *API) patchPeer(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		RawToken *bool `json:"raw_token"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.RawToken == nil {
+		writeError(w, http.StatusBadRequest, `raw_token is required: true to send our token unencoded (pre-2.2.1 peers), false for base64`)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := a.ocpi.Node.Config().Store.Peer(r.Context(), id); err != nil {
+		a.ocpiStoreError(w, "peer "+id, err)
+		return
+	}
+	p, err := a.ocpi.Node.SetRawToken(r.Context(), id, *in.RawToken)
+	if err != nil {
+		a.ocpiStoreError(w, "peer "+id, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
@@ -516,6 +543,9 @@ func addOCPIToOpenAPI(doc obj) {
 	}
 	paths["/api/v1/ocpi/peers/{id}"] = obj{"parameters": []any{peerID},
 		"get": obj{"summary": "One peer", "responses": withOK(obj{"200": response("The peer.", ref("OCPIPeer"))}, e("404"))},
+		"patch": obj{"summary": "Send our token to this peer raw (pre-2.2.1) or base64",
+			"requestBody": jsonBody(obj{"type": "object", "required": []string{"raw_token"}, "properties": obj{"raw_token": obj{"type": "boolean"}}}),
+			"responses":   withOK(obj{"200": response("The peer.", ref("OCPIPeer"))}, e("400", "404"))},
 		"delete": obj{"summary": "Unregister: DELETE our credentials at the peer and refuse its tokens",
 			"responses": withOK(obj{"200": response("The UNREGISTERED peer (warning set if the peer was not told).", ref("OCPIPeer"))}, e("404"))},
 	}

@@ -108,7 +108,7 @@ func (e *ocpiEnv) wantError(method, path, body string, status int, want string) 
 func TestOCPIEndpointsNeedTheAPIKey(t *testing.T) {
 	e := newOCPIEnv(t, testdb.Backend{Name: "sqlite", Open: testdb.SQLite}, "NL-CPO:CPO")
 	for _, ep := range []string{"GET /api/v1/ocpi/peers", "POST /api/v1/ocpi/peers", "POST /api/v1/ocpi/peers/register",
-		"GET /api/v1/ocpi/peers/x", "DELETE /api/v1/ocpi/peers/x", "POST /api/v1/ocpi/peers/x/rotate",
+		"GET /api/v1/ocpi/peers/x", "PATCH /api/v1/ocpi/peers/x", "DELETE /api/v1/ocpi/peers/x", "POST /api/v1/ocpi/peers/x/rotate",
 		"POST /api/v1/ocpi/peers/x/pull/locations", "GET /api/v1/locations", "GET /api/v1/locations/L1",
 		"PUT /api/v1/locations/L1", "PATCH /api/v1/locations/L1", "PATCH /api/v1/locations/L1/evses/E1", "DELETE /api/v1/locations/L1", "GET /api/v1/ocpi/received/locations",
 		"GET /api/v1/ocpi/received/locations/NL/CPO/L1"} {
@@ -185,6 +185,7 @@ func TestPeerEndpointsRejectBadInputAndUnknownPeers(t *testing.T) {
 		e.wantError("POST", "/api/v1/ocpi/peers/register", `{"versions_url":"http://127.0.0.1:1/ocpi/versions"}`, 400, "token is required")
 		e.wantError("POST", "/api/v1/ocpi/peers/register", `{"versions_url":"http://127.0.0.1:1/ocpi/versions","token":"has space"}`, 400, "token")
 		e.wantError("GET", "/api/v1/ocpi/peers/nope", "", 404, "peer nope not found")
+		e.wantError("PATCH", "/api/v1/ocpi/peers/nope", `{"raw_token":true}`, 404, "peer nope not found")
 		e.wantError("POST", "/api/v1/ocpi/peers/nope/rotate", "", 404, "peer nope not found")
 		e.wantError("DELETE", "/api/v1/ocpi/peers/nope", "", 404, "peer nope not found")
 		e.wantError("POST", "/api/v1/ocpi/peers/nope/pull/locations", "", 404, "peer nope not found")
@@ -194,6 +195,15 @@ func TestPeerEndpointsRejectBadInputAndUnknownPeers(t *testing.T) {
 		var pending struct{ Peer struct{ ID string } }
 		e.do("POST", "/api/v1/ocpi/peers", `{"name":"later"}`, &pending)
 		e.wantError("POST", "/api/v1/ocpi/peers/"+pending.Peer.ID+"/rotate", "", 409, "PENDING")
+		e.wantError("PATCH", "/api/v1/ocpi/peers/"+pending.Peer.ID, `{}`, 400, "raw_token is required")
+		e.wantError("PATCH", "/api/v1/ocpi/peers/"+pending.Peer.ID, `{"raw_token":"yes"}`, 400, "raw_token")
+		var raw ocpi.Peer
+		if code := e.do("PATCH", "/api/v1/ocpi/peers/"+pending.Peer.ID, `{"raw_token":true}`, &raw); code != 200 || !raw.RawToken {
+			t.Fatalf("PATCH raw_token: %d %+v", code, raw)
+		}
+		if stored, _ := e.node.Config().Store.Peer(t.Context(), pending.Peer.ID); !stored.RawToken {
+			t.Fatalf("raw_token not stored: %+v", stored)
+		}
 		peers, _ := e.node.Config().Store.Peers(t.Context())
 		if len(peers) != 1 {
 			t.Fatalf("failed registrations must keep nothing; peers: %+v", peers)
@@ -403,7 +413,7 @@ func TestOpenAPIDocumentListsTheOCPIEndpoints(t *testing.T) {
 	e.do("GET", "/api/v1/openapi.json", "", &doc)
 	for path, methods := range map[string][]string{
 		"/api/v1/ocpi/peers": {"get", "post"}, "/api/v1/ocpi/peers/register": {"post"},
-		"/api/v1/ocpi/peers/{id}": {"get", "delete"}, "/api/v1/ocpi/peers/{id}/rotate": {"post"},
+		"/api/v1/ocpi/peers/{id}": {"get", "patch", "delete"}, "/api/v1/ocpi/peers/{id}/rotate": {"post"},
 		"/api/v1/locations": {"get"}, "/api/v1/locations/{id}": {"get", "put", "patch", "delete"}, "/api/v1/locations/{id}/evses/{uid}": {"patch"},
 		"/api/v1/ocpi/peers/{id}/pull/locations": {"post"},
 		"/api/v1/ocpi/received/locations":        {"get"}, "/api/v1/ocpi/received/locations/{country}/{party}/{id}": {"get"},
