@@ -119,7 +119,9 @@ func (l *Locations) Receiver() Module { return locationsReceiver{l} }
 // owner (loc's country_code and party_id are filled in from owner when
 // empty and must equal it otherwise), then pushes it to every registered
 // eMSP. A zero last_updated is stamped with the current time, a zero one
-// of an EVSE or Connector with its parent's; a parent's last_updated is
+// of an EVSE or Connector with its parent's — unless the object equals
+// its stored version, which keeps its last_updated (putting the same data
+// again changes, stores and pushes nothing); a parent's last_updated is
 // moved up to its newest child's. An EVSE of the stored location that loc
 // leaves out is kept with status REMOVED (OCPI never deletes an EVSE:
 // sessions and CDRs refer to it). It returns the Location as stored.
@@ -141,6 +143,16 @@ func (l *Locations) PutLocation(ctx context.Context, owner PartyID, loc Location
 	case !loc.Party().Is(owner):
 		return Location{}, InvalidParams("country_code/party_id %s of location %q is not its owner %s", loc.Party(), loc.ID, owner)
 	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	old, err := l.load(ctx, Owned, owner, loc.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Location{}, err
+	}
+	if exists {
+		keepUnchangedStamps(&loc, old)
+	}
 	loc.LastUpdated = l.stamp(loc.LastUpdated)
 	for i := range loc.EVSEs {
 		e := &loc.EVSEs[i]
@@ -154,16 +166,82 @@ func (l *Locations) PutLocation(ctx context.Context, owner PartyID, loc Location
 		}
 	}
 	propagateLastUpdated(&loc)
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
-	old, err := l.load(ctx, Owned, owner, loc.ID)
-	switch {
-	case err == nil:
+	if exists {
 		keepRemovedEVSEs(&loc, old)
-	case !errors.Is(err, ErrNotFound):
-		return Location{}, err
+		if sameJSON(loc, old) {
+			return old, nil // nothing changed: no new last_updated, no push
+		}
 	}
 	return loc, l.saveOwned(ctx, loc)
+}
+
+// keepUnchangedStamps gives every object of loc without a last_updated
+// whose content equals its stored version (old) the stored last_updated,
+// so that putting the same data again neither moves last_updated nor
+// pushes (a changed child still moves its parents, by propagation).
+func keepUnchangedStamps(loc *Location, old Location) {
+	for i := range loc.EVSEs {
+		e := &loc.EVSEs[i]
+		oe, ok := old.EVSE(e.UID)
+		if !ok {
+			continue
+		}
+		for j := range e.Connectors {
+			c := &e.Connectors[j]
+			if oc, ok := oe.Connector(c.ID); ok && c.LastUpdated.IsZero() && sameJSON(unstampedConnector(*c), unstampedConnector(*oc)) {
+				c.LastUpdated = oc.LastUpdated
+			}
+		}
+		if e.LastUpdated.IsZero() && sameJSON(unstampedEVSE(*e), unstampedEVSE(*oe)) {
+			e.LastUpdated = oe.LastUpdated
+		}
+	}
+	if !loc.LastUpdated.IsZero() {
+		return
+	}
+	// EVSEs left out that are REMOVED already are no change.
+	cand := unstampedLocation(*loc)
+	for _, oe := range old.EVSEs {
+		if _, ok := loc.EVSE(oe.UID); ok {
+			continue
+		}
+		if oe.Status != StatusRemoved {
+			return
+		}
+		cand.EVSEs = append(cand.EVSEs, unstampedEVSE(oe))
+	}
+	if sameJSON(cand, unstampedLocation(old)) {
+		loc.LastUpdated = old.LastUpdated
+	}
+}
+
+func unstampedConnector(c Connector) Connector { c.LastUpdated = DateTime{}; return c }
+
+func unstampedEVSE(e EVSE) EVSE {
+	e.LastUpdated = DateTime{}
+	cs := make([]Connector, len(e.Connectors))
+	for i, c := range e.Connectors {
+		cs[i] = unstampedConnector(c)
+	}
+	e.Connectors = cs
+	return e
+}
+
+func unstampedLocation(l Location) Location {
+	l.LastUpdated = DateTime{}
+	es := make([]EVSE, len(l.EVSEs))
+	for i, e := range l.EVSEs {
+		es[i] = unstampedEVSE(e)
+	}
+	l.EVSEs = es
+	return l
+}
+
+// sameJSON reports whether a and b encode alike.
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
 // keepRemovedEVSEs appends to loc every EVSE of old that loc lacks, with

@@ -969,3 +969,73 @@ func TestPullThatSkippedALocationRetiresNothing(t *testing.T) {
 		t.Fatalf("OLD was retired after an incomplete pull: %s", got.EVSEs[0].Status)
 	}
 }
+
+// Putting the same data again (as a CSMS re-syncing its charge points
+// does, without timestamps) must not move last_updated nor push; a change
+// of one connector moves only it and its parents.
+func TestPutLocationOfUnchangedDataKeepsLastUpdatedAndDoesNotPush(t *testing.T) {
+	clk := &clock{t: locT0}
+	p := &locPair{cpo: newLocNode(t, LocationsOptions{Now: clk.Now}, cpoA), emsp: newLocNode(t, LocationsOptions{}, emspB)}
+	p.connect(t)
+	ctx := context.Background()
+	unstamped := func() Location {
+		l := testLocation("LOC1", locT0, "E1", "E2")
+		l.LastUpdated = DateTime{}
+		for i := range l.EVSEs {
+			l.EVSEs[i].LastUpdated, l.EVSEs[i].Connectors[0].LastUpdated = DateTime{}, DateTime{}
+		}
+		return l
+	}
+	first, err := p.cpo.loc.PutLocation(ctx, partyA, unstamped())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	pushes := len(p.emsp.recordedPuts())
+	clk.Advance(time.Hour)
+	again, err := p.cpo.loc.PutLocation(ctx, partyA, unstamped())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cpo.loc.Wait()
+	if mustJSON(t, again) != mustJSON(t, first) || len(p.emsp.recordedPuts()) != pushes {
+		t.Fatalf("the same data again gave\n%s\n(first %s) and %d pushes after %d", mustJSON(t, again), mustJSON(t, first), len(p.emsp.recordedPuts()), pushes)
+	}
+
+	clk.Advance(time.Hour)
+	changed := unstamped()
+	changed.EVSEs[1].Connectors[0].MaxAmperage = 16
+	got, err := p.cpo.loc.PutLocation(ctx, partyA, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2 := locT0.Add(2 * time.Hour)
+	e1, _ := got.EVSE("E1")
+	e2, _ := got.EVSE("E2")
+	if !got.LastUpdated.Equal(t2) || !e2.LastUpdated.Equal(t2) || !e2.Connectors[0].LastUpdated.Equal(t2) ||
+		!e1.LastUpdated.Equal(locT0) || !e1.Connectors[0].LastUpdated.Equal(locT0) {
+		t.Fatalf("after changing E2's connector: location %s, E1 %s/%s, E2 %s/%s; want E2, its connector and the location at %s, E1 at %s",
+			got.LastUpdated, e1.LastUpdated, e1.Connectors[0].LastUpdated, e2.LastUpdated, e2.Connectors[0].LastUpdated, t2, locT0)
+	}
+	p.cpo.loc.Wait()
+	if len(p.emsp.recordedPuts()) != pushes+1 {
+		t.Fatalf("%d pushes after the change, want %d", len(p.emsp.recordedPuts()), pushes+1)
+	}
+
+	// Leaving out E2 retires it once; leaving it out again is no change.
+	clk.Advance(time.Hour)
+	without := unstamped()
+	without.EVSEs = without.EVSEs[:1]
+	retired, err := p.cpo.loc.PutLocation(ctx, partyA, without)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour)
+	still, err := p.cpo.loc.PutLocation(ctx, partyA, without)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2, _ := retired.EVSE("E2"); e2.Status != StatusRemoved || mustJSON(t, still) != mustJSON(t, retired) {
+		t.Fatalf("retired %s, then %s", mustJSON(t, retired), mustJSON(t, still))
+	}
+}
