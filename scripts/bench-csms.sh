@@ -30,7 +30,14 @@
 # Batching off end to end needs a way to tell `openev serve` (the flag in
 # BATCHING_OFF_FLAG); if serve has none, the run is skipped and, with
 # STORE_BENCH=auto (the default), the store-level benchmark of both settings
-# (go test -bench TxEvents, 1000 goroutines on the store alone) runs instead.
+# (go test -bench TxEvents, 1000 goroutines on the store alone) runs instead,
+# in the same session. PERF=1 records a perf profile of the server over each
+# window and prints where its CPU went (the single store committer, the OCPP
+# calls, GC); it costs the server some CPU, so use it for a separate round.
+# The binary is built from BUILD_FROM (default HEAD, via git archive, so that
+# uncommitted work in a shared tree does not go in); BUILD_FROM=worktree
+# builds the working tree as it is. The last lines printed are a markdown
+# section for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +53,10 @@ METER_INTERVAL=${METER_INTERVAL:-}      # empty: the scenario's (1ms, back to ba
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 BATCHING_OFF_FLAG=${BATCHING_OFF_FLAG:---db-batching=false}
 STORE_BENCH=${STORE_BENCH:-auto}        # auto, 1, 0
+PERF=${PERF:-}                          # 1: profile the server with perf over the window (costs it some CPU)
+PERF_HZ=${PERF_HZ:-499}
+STORE_BENCHTIME=${STORE_BENCHTIME:-10000x}
+BUILD_FROM=${BUILD_FROM:-HEAD}          # a commit, or worktree
 KEEP=${KEEP:-}                          # a directory to keep every run's files in
 
 secs() { local d=${1%s}; [[ $d =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "bench-csms: $1 is not a duration in seconds (e.g. 30s)" >&2; exit 2; }; echo "$d"; }
@@ -65,6 +76,7 @@ if [[ " ${backends[*]} " == *" postgres "* ]]; then
   command -v psql >/dev/null || { echo "bench-csms: BACKENDS has postgres but psql is missing" >&2; exit 2; }
   psql "$PGURL/postgres" -Atqc 'SELECT 1' >/dev/null ||
     { echo "bench-csms: cannot reach PostgreSQL at $PGURL (start it with scripts/services.sh, or set PGURL)" >&2; exit 2; }
+  pgversion="PostgreSQL $(psql "$PGURL/postgres" -Atqc 'SHOW server_version' | cut -d' ' -f1)"
 fi
 
 ulimit -n "$(ulimit -Hn)"
@@ -75,7 +87,7 @@ cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   wait 2>/dev/null
   [ -n "$pgdb" ] && psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1
-  if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP"/ && echo "bench-csms: files kept in $KEEP" >&2; fi
+  if [ -n "$KEEP" ]; then mkdir -p "$KEEP" && rm -rf "$work/src" && cp -r "$work"/. "$KEEP"/ && echo "bench-csms: files kept in $KEEP" >&2; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -83,8 +95,25 @@ trap 'exit 130' INT TERM
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
-log "building openev ($(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ', with uncommitted changes'))"
-go build -o "$work/openev" ./cmd/openev
+# The binary is built from a commit (git archive: the working tree, where
+# others may have work in progress, is not read), or with
+# BUILD_FROM=worktree from the working tree as it is.
+dirty="" src=.
+if [ "$BUILD_FROM" = worktree ]; then
+  commit=$(git rev-parse --short HEAD)
+  dirty=$(git status --porcelain --untracked-files=no -- '*.go' | awk '{print $2}' | paste -sd, -)
+  log "building openev from the working tree ($commit${dirty:+, with uncommitted changes to $dirty})"
+  go build -o "$work/openev" ./cmd/openev
+else
+  commit=$(git rev-parse --short "$BUILD_FROM^{commit}") || { echo "bench-csms: BUILD_FROM=$BUILD_FROM is not a commit" >&2; exit 2; }
+  log "building openev $commit"
+  src=$work/src
+  mkdir "$src"
+  git archive "$commit" | tar -x -C "$src"
+  go -C "$src" build -o "$work/openev" ./cmd/openev
+fi
+started_at=$(date -u '+%Y-%m-%d %H:%M')
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 off_supported=0
 "$work/openev" serve --help 2>&1 | grep -q -- "${BATCHING_OFF_FLAG%%=*}" && off_supported=1
 
@@ -108,6 +137,32 @@ counter() {
       ok = ($0 ~ /result="ok"/); if ((want == "ok") == ok) s += $NF } END {print s + 0}' "$1"
 }
 store_stat() { awk -v k="openev_store_duration_seconds_$2{op=\"RecordTransactionEvent\"}" '$1 == k {print $2}' "$1"; }
+
+# perf_summary DATA SECONDS: where the server's CPU went, in % of one core
+# (inclusive: a frame counts with everything it calls).
+perf_summary() {
+  local n
+  n=$(perf report -i "$1" --no-children -n --sort comm -g none --stdio 2>/dev/null | awk '!/^#/ && NF {s += $2} END {print s + 0}')
+  perf report -i "$1" --children --sort sym --stdio -g none 2>/dev/null | awk -v n="$n" -v hz="$PERF_HZ" -v s="$2" '
+    BEGIN {
+      k = 0
+      label[++k] = "store committer (the single writer: SQL, commit)"; frame[k] = "github.com/openev/openev/store/internal/groupcommit.(*Committer).loop"
+      label[++k] = "  of which fsync (its CPU; the wait is off-CPU)"; frame[k] = "modernc.org/libc.Xfsync"
+      label[++k] = "OCPP calls (decode, validate, handler, answer)"; frame[k] = "github.com/openev/openev/ocpp.(*workerPool).work"
+      label[++k] = "  of which the handlers (csms; store wait off-CPU)"; frame[k] = "github.com/openev/openev/ocpp.(*Conn).runHandler"
+      label[++k] = "websocket reads (nbio poller)"; frame[k] = "github.com/lesismal/nbio.(*poller).readWriteLoop"
+      label[++k] = "garbage collector (background mark)"; frame[k] = "runtime.gcBgMarkWorker"
+      label[++k] = "Go scheduler"; frame[k] = "runtime.schedule"
+    }
+    $1 ~ /%$/ {
+      name = ""; for (i = 4; i <= NF; i++) name = name (i > 4 ? " " : "") $i
+      for (j = 1; j <= k; j++) if (name == frame[j] && !(j in got)) { v = $1; sub(/%/, "", v); got[j] = v }
+    }
+    END {
+      printf "%d samples at %d Hz over %s s: the server used %.0f%% of a core\n", n, hz, s, n / hz / s * 100
+      for (j = 1; j <= k; j++) printf "  %-52s %4.0f%% of a core (%5.1f%% of its CPU)\n", label[j], got[j] / 100 * n / hz / s * 100, got[j]
+    }'
+}
 
 # snapshot NAME: /metrics and the CPU counters at one instant.
 snapshot() {
@@ -168,6 +223,11 @@ run_one() {
   log "  $connected stations connected after $(($(date +%s) - t0)) s; warm-up ${warm_s}s"
   sleep "$warm_s"
   snapshot "$tag.a"
+  local perf_pid=""
+  if [ -n "$PERF" ]; then
+    perf record -q -F "$PERF_HZ" -g -p "$server_pid" -o "$work/$tag.perf.data" -- sleep "$dur_s" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   # The window, with a progress line every 5 s.
   local left=$dur_s step prev=$tag.a i=0
   while awk -v l="$left" 'BEGIN {exit !(l > 0)}'; do
@@ -184,6 +244,11 @@ run_one() {
   cp "$work/$prev.metrics" "$work/$tag.b.metrics"
   cp "$work/$prev.t" "$work/$tag.b.t"
   cp "$work/$prev.cpu" "$work/$tag.b.cpu"
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    perf_summary "$work/$tag.perf.data" "$dur_s" >"$work/$tag.perf.txt" 2>/dev/null || true
+    sed 's/^/  perf: /' "$work/$tag.perf.txt" >&2
+  fi
   local rss1 hwm load1
   rss1=$(rss_kb "$server_pid" VmRSS)
   hwm=$(rss_kb "$server_pid" VmHWM)
@@ -260,23 +325,29 @@ store_lines=()
 if [ "$STORE_BENCH" = 1 ] || { [ "$STORE_BENCH" = auto ] && [ "$skipped_off" = 1 ]; }; then
   pkgs=()
   for b in "${backends[@]}"; do pkgs+=("./store/$b/"); done
-  log "store level: go test -run '^\$' -bench TxEvents -benchtime=10000x -count=$RUNS ${pkgs[*]}"
+  log "store level: go test -run '^\$' -bench TxEvents -benchtime=$STORE_BENCHTIME -count=$RUNS ${pkgs[*]}"
   OPENEV_TEST_POSTGRES=${OPENEV_TEST_POSTGRES:-$PGURL/postgres?sslmode=disable} \
-    go test -run '^$' -bench TxEvents -benchtime=10000x -count="$RUNS" "${pkgs[@]}" | tee "$work/store-bench.txt" >&2
+    go -C "$src" test -run '^$' -bench TxEvents -benchtime="$STORE_BENCHTIME" -count="$RUNS" "${pkgs[@]}" | tee "$work/store-bench.txt" >&2
 fi
 
 n=$(wc -l <"$work/results.jsonl" 2>/dev/null || echo 0)
 [ "$n" -gt 0 ] || { echo "bench-csms: no run measured" >&2; exit 1; }
 echo
-echo "### $STATIONS stations, $PROTOCOL, ${dur_s} s window: $(date -u +%Y-%m-%d\ %H:%M) UTC, openev $(git rev-parse --short HEAD), $(nproc) cores"
+echo "### $STATIONS stations, $PROTOCOL, ${dur_s} s window: $started_at UTC, openev $commit"
+echo
+echo "- Command: \`STATIONS=$STATIONS DURATION=$DURATION WARMUP=$WARMUP RAMP=$RAMP BACKENDS=$BACKENDS BATCHING=$BATCHING PROTOCOL=$PROTOCOL RUNS=$RUNS${METER_INTERVAL:+ METER_INTERVAL=$METER_INTERVAL} bash scripts/bench-csms.sh\`"
+echo "- Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo "- openev $commit${dirty:+ with uncommitted changes to $dirty}; $(go version | cut -d' ' -f3)${pgversion:+; $pgversion}"
 echo
 echo "Medians of $RUNS round(s):"
 echo
 echo "| backend | batching | durable events/s | $event_action p50 | p99 | server CPU per 1000 events | server CPU | simulator CPU | PostgreSQL CPU | other CPU | server RSS (peak) | CALLERRORs |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-jq -s -r 'def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+order=""
+for b in "${backends[@]}"; do for m in "${batchings[@]}"; do order+="$b/$m "; done; done
+jq -s -r --arg order "${order% }" 'def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   def r1: if . == null then "—" else . * 10 | round / 10 end;
-  group_by(.backend, .batching)[] |
+  . as $all | ($order | split(" "))[] as $k | [$all[] | select("\(.backend)/\(.batching)" == $k)] | select(length > 0) |
   "| \(.[0].backend) | \(.[0].batching) | \(map(.events_per_s) | med | round) | \(map(.p50_ms) | med) ms | \(map(.p99_ms) | med) ms | \(map(.server_cpu_ms_per_1k) | med | r1) ms | \(map(.server_cpu_pct) | med | round)% | \(map(.sim_cpu_pct) | med | round)% | \(map(.pg_cpu_pct) | med | round)% | \(map(.others_cpu_pct) | med | round)% | \(map(.rss_mib) | med | round) MiB (\(map(.rss_peak_mib) | max | round)) | \(map(.failed) | add) |"' "$work/results.jsonl"
 echo
 echo "Every run (CPU in % of one core over the window; stored ≥ acknowledged: transaction_events rows in the database at the end against the events acknowledged over the whole run):"
