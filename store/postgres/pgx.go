@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openev/openev/store/internal/sqldb"
+	"github.com/openev/openev/store/internal/sqlstore"
 )
 
 // pgxQuerier is what a pool, a connection and a transaction share.
@@ -90,6 +91,32 @@ type txAdapter struct {
 	adapter
 	tx pgx.Tx
 }
+
+// ExecBatch sends the statements in one round trip (a pipelined pgx.Batch)
+// instead of one each: the single committer waits for the network once.
+func (t txAdapter) ExecBatch(ctx context.Context, stmts []sqlstore.Statement) error {
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(stmts))}
+	for _, st := range stmts {
+		query := st.Query
+		if len(st.Args) > 0 {
+			query = rebind(query)
+		}
+		b.Queue(query, st.Args...)
+	}
+	br := t.tx.SendBatch(ctx, b)
+	var first error
+	for range stmts {
+		if _, err := br.Exec(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if err := br.Close(); err != nil && first == nil {
+		first = err
+	}
+	return first
+}
+
+var _ sqlstore.Batcher = txAdapter{}
 
 func (t txAdapter) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
 func (t txAdapter) Rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }

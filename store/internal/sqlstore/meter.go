@@ -44,11 +44,13 @@ func withDefaults(v csms.MeterValue) csms.MeterValue {
 	return v
 }
 
-// insertMeterValues stores the values of a transaction event, dropping
-// duplicates. Values without an EVSE take the event's (not the
-// transaction's, which may still change with events yet to arrive).
-func insertMeterValues(ctx context.Context, q sqldb.Querier, row *txRow, e *csms.TxEvent) error {
+// meterValueStatements are the INSERTs that store the values of a
+// transaction event, dropping duplicates. Values without an EVSE take the
+// event's (not the transaction's, which may still change with events yet to
+// arrive).
+func meterValueStatements(row *txRow, e *csms.TxEvent) []Statement {
 	id := row.id
+	var stmts []Statement
 	for chunk := range slices.Chunk(e.MeterValues, maxRowsPerInsert) {
 		args := make([]any, 0, len(chunk)*meterValueColumns)
 		for _, v := range chunk {
@@ -59,11 +61,9 @@ func insertMeterValues(ctx context.Context, q sqldb.Querier, row *txRow, e *csms
 			}
 			args = appendMeterValue(args, v)
 		}
-		if _, err := q.Exec(ctx, insertMeterValuesSQL(len(chunk)), args...); err != nil {
-			return err
-		}
+		stmts = append(stmts, Statement{insertMeterValuesSQL(len(chunk)), args})
 	}
-	return nil
+	return stmts
 }
 
 const (

@@ -181,6 +181,34 @@ func rawBytes(b []byte) []byte {
 	return []byte(b)
 }
 
+// Statement is one statement of a Batcher's batch.
+type Statement struct {
+	Query string // with "?" placeholders
+	Args  []any
+}
+
+// Batcher is implemented by a write transaction that can send several
+// statements in one round trip (pgx's pipelined batch); the store uses it
+// for the statements of a write whose results it does not need.
+type Batcher interface {
+	// ExecBatch runs the statements in order and returns the first error.
+	ExecBatch(ctx context.Context, stmts []Statement) error
+}
+
+// execAll runs statements whose results are not needed: in one round trip
+// if q is a Batcher, else one by one.
+func execAll(ctx context.Context, q sqldb.Querier, stmts []Statement) error {
+	if b, ok := q.(Batcher); ok && len(stmts) > 1 {
+		return b.ExecBatch(ctx, stmts)
+	}
+	for _, st := range stmts {
+		if _, err := q.Exec(ctx, st.Query, st.Args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // collect runs a query and scans every row with scan.
 func collect[T any](ctx context.Context, q sqldb.Querier, scan func(sqldb.Rows) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.Query(ctx, query, args...)

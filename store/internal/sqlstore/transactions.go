@@ -266,10 +266,8 @@ func (s *Store) recordTxEvent(ctx context.Context, q sqldb.Querier, e *csms.TxEv
 	if after := row.indexedArgs(); !slices.Equal(before, after) {
 		query, args = updateTxSQL, append(after, args...)
 	}
-	if _, err := q.Exec(ctx, query, append(args, row.id)...); err != nil {
-		return csms.Transaction{}, false, err
-	}
-	if err := insertMeterValues(ctx, q, &row, e); err != nil {
+	stmts := append([]Statement{{query, append(args, row.id)}}, meterValueStatements(&row, e)...)
+	if err := execAll(ctx, q, stmts); err != nil {
 		return csms.Transaction{}, false, err
 	}
 	s.txs.stage(&row) // last: a write that fails stages nothing
@@ -292,16 +290,14 @@ func (s *Store) createTx(ctx context.Context, q sqldb.Querier, e *csms.TxEvent, 
 	if err := q.QueryRow(ctx, insertTxSQL, args...).Scan(&row.id); err != nil {
 		return csms.Transaction{}, false, err
 	}
+	var stmts []Statement
 	if row.issued {
 		row.stationTxID = strconv.FormatInt(row.id, 10)
-		if _, err := q.Exec(ctx, `UPDATE transactions SET station_tx_id = ? WHERE id = ?`, row.stationTxID, row.id); err != nil {
-			return csms.Transaction{}, false, err
-		}
+		stmts = append(stmts, Statement{`UPDATE transactions SET station_tx_id = ? WHERE id = ?`, []any{row.stationTxID, row.id}})
 	}
-	if _, err := s.insertTxEvent(ctx, q, row.id, e, now); err != nil {
-		return csms.Transaction{}, false, err
-	}
-	if err := insertMeterValues(ctx, q, &row, e); err != nil {
+	// The transaction is new: its first event cannot be a replay.
+	stmts = append(stmts, insertTxEventStatement(row.id, e, now))
+	if err := execAll(ctx, q, append(stmts, meterValueStatements(&row, e)...)); err != nil {
 		return csms.Transaction{}, false, err
 	}
 	s.txs.stage(&row)
@@ -310,14 +306,19 @@ func (s *Store) createTx(ctx context.Context, q sqldb.Querier, e *csms.TxEvent, 
 
 // insertTxEvent records the event unless its seqNo is recorded already.
 func (s *Store) insertTxEvent(ctx context.Context, q sqldb.Querier, txID int64, e *csms.TxEvent, now time.Time) (bool, error) {
+	st := insertTxEventStatement(txID, e, now)
+	n, err := q.Exec(ctx, st.Query, st.Args...)
+	return n > 0, err
+}
+
+func insertTxEventStatement(txID int64, e *csms.TxEvent, now time.Time) Statement {
 	ev := &e.Event
-	n, err := q.Exec(ctx, `INSERT INTO transaction_events (transaction_id, seq_no, event_type, ts,
+	return Statement{`INSERT INTO transaction_events (transaction_id, seq_no, event_type, ts,
 			trigger_reason, offline, raw, evse, connector, id_token, meter_wh, stop_reason, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transaction_id, seq_no) DO NOTHING`,
-		txID, ev.SeqNo, ev.EventType, ns(ev.Timestamp), ev.TriggerReason, ev.Offline, rawBytes(ev.Raw),
-		e.EVSE, e.Connector, e.IDToken, e.MeterWh, e.StopReason, ns(now))
-	return n > 0, err
+		[]any{txID, ev.SeqNo, ev.EventType, ns(ev.Timestamp), ev.TriggerReason, ev.Offline, rawBytes(ev.Raw),
+			e.EVSE, e.Connector, e.IDToken, e.MeterWh, e.StopReason, ns(now)}}
 }
 
 func foldEvent(e *csms.TxEvent) txfold.Event {
