@@ -46,6 +46,9 @@ type LocationsOptions struct {
 // Add the interfaces the node's parties need with Node.Handle(l.Sender())
 // and Node.Handle(l.Receiver()).
 //
+// A PUT of a whole Location replaces the stored one, except that an EVSE
+// it leaves out is kept with status REMOVED: EVSEs are never deleted.
+//
 // Answers: an unknown Location, EVSE or Connector (GET, or PUT/PATCH of a
 // child whose parent is unknown) is HTTP 404 with 2003; a receiver URL
 // whose country_code/party_id is not one of the caller's parties is HTTP

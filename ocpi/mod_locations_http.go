@@ -222,6 +222,11 @@ func receivePut(stored Location, exists bool, owner PartyID, ids []string, body 
 		if err := v.Err(); err != nil {
 			return Location{}, false, err
 		}
+		if exists {
+			// An EVSE is never deleted (sessions and CDRs refer to it): one
+			// the CPO leaves out is kept, REMOVED.
+			keepRemovedEVSEs(&loc, stored)
+		}
 		return loc, !exists, nil
 	}
 	if !exists {

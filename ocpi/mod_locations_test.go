@@ -1039,3 +1039,22 @@ func TestPutLocationOfUnchangedDataKeepsLastUpdatedAndDoesNotPush(t *testing.T) 
 		t.Fatalf("retired %s, then %s", mustJSON(t, retired), mustJSON(t, still))
 	}
 }
+
+// A CPO that PUTs a Location without one of its EVSEs breaks the rule
+// that EVSEs are never deleted; the receiver keeps the EVSE, REMOVED.
+func TestReceiverKeepsAnEVSELeftOutOfAPutLocationAsRemoved(t *testing.T) {
+	p := newLocPair(t, LocationsOptions{}).connect(t)
+	auth := tok(p.emspAtCPO.OutgoingToken)
+	loc := testLocation("LOC1", locT0, "E1", "E2")
+	loc.CountryCode, loc.PartyID = "NL", "CPA"
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), auth, loc).want(t, http.StatusCreated, StatusSuccess)
+	t1 := locT0.Add(time.Hour)
+	smaller := testLocation("LOC1", t1, "E1")
+	smaller.CountryCode, smaller.PartyID = "NL", "CPA"
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), auth, smaller).want(t, http.StatusOK, StatusSuccess)
+	got := p.received(t, "LOC1")
+	e2, ok := got.EVSE("E2")
+	if !ok || e2.Status != StatusRemoved || !e2.LastUpdated.Equal(t1) || len(got.EVSEs) != 2 {
+		t.Fatalf("after a PUT without E2 the eMSP has %s", mustJSON(t, got))
+	}
+}
