@@ -183,7 +183,7 @@ type discovery struct {
 // be used (unreachable, 401, no envelope, ...).
 func (n *Node) discover(ctx context.Context, versionsURL, token string, raw bool) (discovery, error) {
 	unusable := func(err error) error {
-		return Errorf(http.StatusOK, StatusUnableToUseClientAPI, "cannot use the OCPI API at %s: %v", redactURL(versionsURL), err)
+		return Errorf(http.StatusOK, StatusUnableToUseClientAPI, "cannot use the OCPI API at %s with the token given: %v; check that this versions URL is reachable from us and accepts that token", redactURL(versionsURL), err)
 	}
 	c := &Client{HTTPClient: n.cfg.HTTPClient, Token: token, RawToken: raw, Logger: n.cfg.Logger}
 	versions, err := c.Versions(ctx, versionsURL)
@@ -214,7 +214,7 @@ func (n *Node) discover(ctx context.Context, versionsURL, token string, raw bool
 	}
 	d := discovery{version: Version221, endpoints: details.Endpoints, raw: c.RawToken}
 	if _, ok := n.credentialsEndpoint(Peer{Endpoints: d.endpoints}); !ok {
-		return discovery{}, Errorf(http.StatusOK, StatusNoMatchingEndpoints, "the version details at %s list no credentials endpoint", redactURL(detailsURL))
+		return discovery{}, Errorf(http.StatusOK, StatusNoMatchingEndpoints, "the version details at %s list no credentials endpoint: list one (identifier credentials) and try again", redactURL(detailsURL))
 	}
 	return d, nil
 }

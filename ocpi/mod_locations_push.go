@@ -208,7 +208,7 @@ func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, 
 	}
 	endpoint, ok := l.node.Endpoint(p, ModuleLocations, Sender)
 	if !ok {
-		return 0, fmt.Errorf("ocpi: pull locations from %q: the peer lists no locations SENDER endpoint", peerID)
+		return 0, fmt.Errorf("ocpi: pull locations from %q: the peer lists no locations SENDER endpoint (it shares no locations, or registered before it did: ask it to update its credentials)", peerID)
 	}
 	var from PartyID
 	if ours := partiesServing(l.node.cfg.Parties, ModuleLocations, Receiver); len(ours) > 0 {

@@ -91,11 +91,11 @@ func (n *Node) RotateCredentials(ctx context.Context, peerID string) (Peer, erro
 		return Peer{}, fmt.Errorf("ocpi: rotate credentials of peer %s: %w", peerID, err)
 	}
 	if old.Status != PeerRegistered {
-		return Peer{}, fmt.Errorf("ocpi: rotate credentials of peer %s: the peer is %s, not REGISTERED", peerID, old.Status)
+		return Peer{}, fmt.Errorf("ocpi: rotate credentials of peer %s: the peer is %s, not REGISTERED: register with it first", peerID, old.Status)
 	}
 	credURL, ok := n.credentialsEndpoint(old)
 	if !ok {
-		return Peer{}, fmt.Errorf("ocpi: rotate credentials of peer %s: the peer lists no credentials endpoint", peerID)
+		return Peer{}, fmt.Errorf("ocpi: rotate credentials of peer %s: the peer lists no credentials endpoint in its version details: ask its operator to list one, or unregister and register again", peerID)
 	}
 	// The peer fetches our versions with the new token during the PUT, and
 	// may still use the current one meanwhile.
@@ -168,7 +168,7 @@ func (n *Node) Unregister(ctx context.Context, peerID string) (Peer, error) {
 	var remote error
 	if p.Status == PeerRegistered {
 		if credURL, ok := n.credentialsEndpoint(p); !ok {
-			remote = errors.New("the peer lists no credentials endpoint")
+			remote = errors.New("the peer lists no credentials endpoint: tell its operator out of band")
 		} else {
 			remote = n.Client(p).Delete(ctx, credURL)
 		}
