@@ -29,7 +29,6 @@ import (
 	"github.com/openev/openev/internal/metrics"
 	"github.com/openev/openev/ocpi"
 	"github.com/openev/openev/ocpp"
-	"github.com/openev/openev/store/postgres"
 	"github.com/openev/openev/store/sqlite"
 )
 
@@ -218,10 +217,7 @@ func openStore(ctx context.Context, f *serveFlags) (csms.Store, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		if schema == "" {
-			return openPostgres(ctx, dsn)
-		}
-		return openPostgresSchema(ctx, dsn, schema)
+		return openPostgres(ctx, dsn, schema)
 	}
 	return nil, "", usageErr("--db %q: want sqlite://PATH or postgres://...", db)
 }
@@ -469,17 +465,4 @@ func redactedErr(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
-}
-
-// openPostgresSchema opens the PostgreSQL store in schema.
-func openPostgresSchema(ctx context.Context, dsn, schema string) (csms.Store, string, error) {
-	where := dsn
-	if u, err := url.Parse(dsn); err == nil {
-		where = u.Redacted()
-	}
-	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
-	if err != nil {
-		return nil, "", fmt.Errorf("opening PostgreSQL %s (schema %s): %w", where, schema, err)
-	}
-	return st, where + " schema " + schema, nil
 }

@@ -9,14 +9,17 @@ import (
 	"github.com/openev/openev/store/postgres"
 )
 
-// openPostgres opens the PostgreSQL store; the returned description hides
-// the password.
-func openPostgres(ctx context.Context, dsn string) (csms.Store, string, error) {
+// openPostgres opens the PostgreSQL store in schema ("" for the server's
+// default search path); the returned description hides the password.
+func openPostgres(ctx context.Context, dsn, schema string) (csms.Store, string, error) {
 	where := dsn
 	if u, err := url.Parse(dsn); err == nil {
 		where = u.Redacted()
 	}
-	st, err := postgres.Open(ctx, dsn, postgres.Options{})
+	if schema != "" {
+		where += " schema " + schema
+	}
+	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
 	if err != nil {
 		return nil, "", fmt.Errorf("opening PostgreSQL %s: %w", where, err)
 	}
