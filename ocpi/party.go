@@ -58,6 +58,7 @@ func (p PartyID) Key() PartyID {
 // IsZero reports whether p is the zero value.
 func (p PartyID) IsZero() bool { return p.CountryCode == "" && p.PartyID == "" }
 
+// String is the party as COUNTRY-PARTY, e.g. NL-CPA.
 func (p PartyID) String() string { return p.CountryCode + "-" + p.PartyID }
 
 // Role is a party's role in OCPI.

@@ -39,6 +39,7 @@ type Error struct {
 	Message string
 }
 
+// Error says the OCPI status, the HTTP status and the message.
 func (e *Error) Error() string {
 	return fmt.Sprintf("ocpi: status %d (HTTP %d): %s", e.Code, e.HTTPStatus, e.Message)
 }

@@ -37,8 +37,10 @@ type Peer struct {
 	// PreviousIncomingToken is the token replaced by the last rotation; it
 	// is accepted until PreviousTokenExpires, so requests already in flight
 	// during a rotation do not fail.
-	PreviousIncomingToken string    `json:"-"`
-	PreviousTokenExpires  time.Time `json:"-"`
+	PreviousIncomingToken string `json:"-"`
+	// PreviousTokenExpires ends the previous token's grace period, by the
+	// Node's clock (Config.Now); zero: the previous token is not accepted.
+	PreviousTokenExpires time.Time `json:"-"`
 	// OutgoingToken is the token we send to call the peer (its token B or C).
 	OutgoingToken string `json:"-"`
 	// RawToken makes us send OutgoingToken unencoded (pre-2.2.1 peers). It
@@ -70,7 +72,9 @@ const (
 // connectors inside, later a Session, CDR, Tariff or Token — as its OCPI
 // JSON, with the keys it is found by.
 type Object struct {
-	Kind   ObjectKind
+	// Kind says whether we own the object or received it.
+	Kind ObjectKind
+	// Module is the module the object belongs to (locations, ...).
 	Module ModuleID
 	// Owner is the party that owns the object (from the URL or the object).
 	Owner PartyID
@@ -85,6 +89,7 @@ type Object struct {
 
 // ObjectFilter selects objects for a paginated list.
 type ObjectFilter struct {
+	// Kind and Module select the objects' kind and module (required).
 	Kind   ObjectKind
 	Module ModuleID
 	// Owners limits the list to these parties; empty means all.
