@@ -139,11 +139,12 @@ func (l *Locations) serveReceiver(w http.ResponseWriter, r *Request) error {
 	}
 	owner = owner.Key()
 	// The spec allows 404 for an object of a party the client does not
-	// represent: a CPO pushes its own locations only. A hub routes for
-	// many parties, so its pushes are not limited to its roles.
-	if !r.Peer.Represents(owner) {
-		return Errorf(http.StatusNotFound, StatusInvalidParameters, "%s in the URL is not one of your parties (%s) from the credentials handshake: push your own locations only",
-			owner, partyList(distinctParties(r.Peer.Roles)))
+	// represent: a CPO pushes its own locations only (an eMSP party of the
+	// same peer owns none). A hub routes for many parties, so its pushes
+	// are not limited to its roles.
+	if !r.Peer.RepresentsAs(owner, RoleCPO) {
+		return Errorf(http.StatusNotFound, StatusInvalidParameters, "%s in the URL is not one of your CPO parties (%s) from the credentials handshake: push your own locations only",
+			owner, partyList(partiesServing(r.Peer.Roles, ModuleLocations, Sender)))
 	}
 	ids := r.Path[2:]
 	ctx := r.Context()

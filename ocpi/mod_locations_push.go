@@ -274,6 +274,7 @@ func (l *Locations) retireUnlisted(ctx context.Context, owners []PartyID, listed
 		}
 		for _, o := range objs {
 			if !listed[locationKey{o.Owner.Key(), ciKey(o.ID)}] {
+				o.Data = nil // keep the keys only; retireReceived reads it again
 				stale = append(stale, o)
 			}
 		}
@@ -342,8 +343,8 @@ func (l *Locations) storePulled(ctx context.Context, p Peer, raw json.RawMessage
 		return 0, locationKey{}, fmt.Errorf("location %.60q: %w", locationID(raw), err)
 	}
 	owner := loc.Party().Key()
-	if !p.Represents(owner) {
-		return 0, locationKey{}, fmt.Errorf("location %q: party %s is not one of the peer's parties", loc.ID, owner)
+	if !p.RepresentsAs(owner, RoleCPO) {
+		return 0, locationKey{}, fmt.Errorf("location %q: party %s is not one of the peer's CPO parties", loc.ID, owner)
 	}
 	key := locationKey{owner, ciKey(loc.ID)}
 	l.writeMu.Lock()

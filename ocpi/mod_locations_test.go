@@ -1058,3 +1058,24 @@ func TestReceiverKeepsAnEVSELeftOutOfAPutLocationAsRemoved(t *testing.T) {
 		t.Fatalf("after a PUT without E2 the eMSP has %s", mustJSON(t, got))
 	}
 }
+
+// A peer that is CPO and eMSP pushes locations of its CPO party only: its
+// eMSP party owns none.
+func TestReceiverRefusesLocationsOfAPeersNonCPOParty(t *testing.T) {
+	emspX := role(RoleEMSP, "NL", "EMX", "Alpha eMSP")
+	p := &locPair{cpo: newLocNode(t, LocationsOptions{}, cpoA, emspX), emsp: newLocNode(t, LocationsOptions{}, emspB)}
+	p.connect(t)
+	auth := tok(p.emspAtCPO.OutgoingToken)
+	loc := testLocation("LOC1", locT0, "E1")
+	loc.CountryCode, loc.PartyID = "NL", "EMX"
+	r := call(t, http.MethodPut, p.receiverURL("NL", "EMX", "LOC1"), auth, loc, HeaderFromCountryCode, "NL", HeaderFromPartyID, "EMX")
+	r.want(t, http.StatusNotFound, StatusInvalidParameters)
+	if !strings.Contains(r.StatusMessage, "NL-CPA") {
+		t.Fatalf("status_message %q does not name the peer's CPO party", r.StatusMessage)
+	}
+	if _, err := p.emsp.loc.ReceivedLocation(context.Background(), PartyID{CountryCode: "NL", PartyID: "EMX"}, "LOC1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the location was stored: %v", err)
+	}
+	loc.CountryCode, loc.PartyID = "NL", "CPA"
+	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), auth, loc).want(t, http.StatusCreated, StatusSuccess)
+}

@@ -546,6 +546,18 @@ func (p Peer) Represents(party PartyID) bool {
 	return false
 }
 
+// RepresentsAs reports whether the peer may act for party in role: party
+// holds role in the peer's credentials, or the peer is a Hub. Modules use
+// it where only one role owns the data (a Location belongs to a CPO).
+func (p Peer) RepresentsAs(party PartyID, role Role) bool {
+	for _, r := range p.Roles {
+		if r.Role == RoleHub || r.Role == role && r.Party().Is(party) {
+			return true
+		}
+	}
+	return false
+}
+
 func partyList(ps []PartyID) string {
 	if len(ps) == 0 {
 		return "none"
