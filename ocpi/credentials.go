@@ -239,8 +239,13 @@ func isUnauthorized(err error) bool {
 
 // updatePeer reads the peer afresh, applies change and saves it, so that
 // what other requests saved meanwhile (e.g. the raw-token mode) is kept.
-// The Store has no compare-and-swap: change re-checks the state it needs.
+// The Store has no compare-and-swap, so the read-modify-write runs under
+// saveMu: otherwise a request that only records the raw-token mode could
+// save a stale copy over a concurrent rotation and bring the old token
+// back. change re-checks the state it needs; it must not call updatePeer.
 func (n *Node) updatePeer(ctx context.Context, id string, change func(*Peer) error) (Peer, error) {
+	n.saveMu.Lock()
+	defer n.saveMu.Unlock()
 	p, err := n.cfg.Store.Peer(ctx, id)
 	if err != nil {
 		return Peer{}, fmt.Errorf("ocpi: reading peer %s: %w", id, err)

@@ -90,6 +90,8 @@ type Node struct {
 	regMu       sync.Mutex
 	registering map[string]bool
 	peerLocks   map[string]*peerLock // see lockPeer
+
+	saveMu sync.Mutex // serialises updatePeer's read-modify-write of peers
 }
 
 type moduleKey struct {

@@ -816,3 +816,61 @@ func TestEveryModuleBodyIsBoundedByTheNode(t *testing.T) {
 	r := call(t, http.MethodPut, u, tok("token-c-of-the-cpo"), `{"id":"`+strings.Repeat("x", MaxRequestBody)+`"}`)
 	r.want(t, http.StatusRequestEntityTooLarge, StatusClientError)
 }
+
+// gatedStore holds the first save of a peer in raw-token mode until gate
+// is closed, to interleave it with a rotation.
+type gatedStore struct {
+	*MemoryStore
+	once    sync.Once
+	blocked chan struct{}
+	gate    chan struct{}
+}
+
+func (s *gatedStore) SavePeer(ctx context.Context, p Peer) error {
+	if p.RawToken {
+		s.once.Do(func() { close(s.blocked); <-s.gate })
+	}
+	return s.MemoryStore.SavePeer(ctx, p)
+}
+
+// The first raw request of a peer records the raw-token mode; a rotation
+// running meanwhile must not be undone by that save.
+func TestRawTokenDetectionDoesNotUndoAConcurrentRotation(t *testing.T) {
+	gs := &gatedStore{MemoryStore: NewMemoryStore(), blocked: make(chan struct{}), gate: make(chan struct{})}
+	srv := httptest.NewUnstartedServer(nil)
+	node, err := NewNode(Config{PublicURL: "http://" + srv.Listener.Addr().String(), Parties: []CredentialsRole{cpoA}, Store: gs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.Handle(echoModule{ModuleLocations, Sender})
+	srv.Config.Handler = node
+	srv.Start()
+	t.Cleanup(srv.Close)
+	a, b := &testNode{Node: node, srv: srv, store: gs.MemoryStore}, newNodeB(t)
+	atA, atB := register(t, a, b)
+	locations := a.srv.URL + "/ocpi/2.2.1/sender/locations"
+
+	rawDone := make(chan answer, 1)
+	go func() { rawDone <- get(t, locations, "Token "+atB.OutgoingToken) }()
+	<-gs.blocked // the raw request is saving the raw-token mode
+	rotated := make(chan error, 1)
+	go func() { _, err := b.RotateCredentials(context.Background(), atB.ID); rotated <- err }()
+	select {
+	case err := <-rotated: // without serialisation it completes now
+		close(gs.gate)
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(200 * time.Millisecond): // with it, it waits for the save
+		close(gs.gate)
+		if err := <-rotated; err != nil {
+			t.Fatal(err)
+		}
+	}
+	(<-rawDone).want(t, http.StatusOK, StatusSuccess)
+	newB := peerOf(t, b, atB.ID)
+	get(t, locations, tok(newB.OutgoingToken)).want(t, http.StatusOK, StatusSuccess)
+	if p := peerOf(t, a, atA.ID); p.IncomingToken != newB.OutgoingToken {
+		t.Fatalf("after the rotation A expects token %q; B sends %q", p.IncomingToken, newB.OutgoingToken)
+	}
+}
