@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -718,6 +719,17 @@ func TestCloseAbandonsRetriesAndStopsPushing(t *testing.T) {
 	p.cpo.loc.Wait()
 	if hits, puts := p.emsp.hits.Load(), len(p.emsp.recordedPuts()); hits != 1 || puts != 0 {
 		t.Fatalf("after Close: %d failed and %d delivered pushes; want 1 and 0", hits, puts)
+	}
+	// No push goroutine outlives Close.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "(*Locations).sendPushes") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a push goroutine is still running after Close:\n%s", stacks)
+		}
 	}
 }
 
