@@ -97,7 +97,7 @@ func (n *Node) acceptCredentials(w http.ResponseWriter, r *http.Request, peer Pe
 		return
 	}
 	if err := validateCredentials(c); err != nil {
-		WriteError(w, InvalidParams("credentials: %v", err))
+		WriteError(w, err)
 		return
 	}
 	d, err := n.discover(ctx, c.URL, c.Token, peer.RawToken)
@@ -147,15 +147,7 @@ func (n *Node) acceptCredentials(w http.ResponseWriter, r *http.Request, peer Pe
 }
 
 // validateCredentials checks a credentials object from a peer.
-func validateCredentials(c Credentials) error {
-	if !ValidToken(c.Token) {
-		return fmt.Errorf("token must be 1 to 64 printable ASCII characters without spaces")
-	}
-	if err := checkPeerURL(c.URL); err != nil {
-		return fmt.Errorf("url: %v", err)
-	}
-	return validateRoles(c.Roles)
-}
+func validateCredentials(c Credentials) error { return c.Validate() }
 
 // checkPeerURL checks that s is an absolute http(s) URL.
 func checkPeerURL(s string) error {

@@ -571,26 +571,13 @@ func partyList(ps []PartyID) string {
 	return strings.Join(s, ", ")
 }
 
-// validateRoles checks a list of CredentialsRoles: not empty, valid roles
-// and parties, a business name, each (role, party) once.
+// validateRoles checks our own parties as a credentials object's roles
+// are checked (Credentials.Validate).
 func validateRoles(roles []CredentialsRole) error {
-	if len(roles) == 0 {
-		return errors.New("roles is empty: give at least one role with its party and business details")
-	}
-	for i, r := range roles {
-		switch {
-		case !r.Role.Valid():
-			return fmt.Errorf("roles[%d].role %q is not one of CPO, EMSP, HUB, NAP, NSP, OTHER, SCSP", i, r.Role)
-		case !r.Party().Valid():
-			return fmt.Errorf("roles[%d]: country_code %q / party_id %q: want 2 letters and 3 characters", i, r.CountryCode, r.PartyID)
-		case strings.TrimSpace(r.BusinessDetails.Name) == "":
-			return fmt.Errorf("roles[%d].business_details.name is empty", i)
-		}
-		for j := range i {
-			if roles[j].Role == r.Role && roles[j].Party().Is(r.Party()) {
-				return fmt.Errorf("roles[%d] repeats roles[%d] (%s %s): each role and party once", i, j, r.Role, r.Party())
-			}
-		}
+	var v Validator
+	validateRolesInto(&v, roles)
+	if ps := v.Problems(); len(ps) > 0 {
+		return errors.New(strings.Join(ps, "; "))
 	}
 	return nil
 }

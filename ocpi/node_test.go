@@ -191,8 +191,8 @@ func TestNewNodeRejectsBadConfig(t *testing.T) {
 		"URL with /ocpi":  {func(c *Config) { c.PublicURL = "https://x.example/ocpi" }, "ends in /ocpi"},
 		"URL with query":  {func(c *Config) { c.PublicURL = "https://x.example/?a=b" }, "query"},
 		"no store":        {func(c *Config) { c.Store = nil }, "Store is nil"},
-		"no parties":      {func(c *Config) { c.Parties = nil }, "roles is empty"},
-		"bad role":        {func(c *Config) { c.Parties = []CredentialsRole{role("MSP", "NL", "ABC", "x")} }, `role "MSP"`},
+		"no parties":      {func(c *Config) { c.Parties = nil }, "roles: required"},
+		"bad role":        {func(c *Config) { c.Parties = []CredentialsRole{role("MSP", "NL", "ABC", "x")} }, `roles[0].role: "MSP"`},
 		"bad party":       {func(c *Config) { c.Parties = []CredentialsRole{role(RoleCPO, "NLD", "ABC", "x")} }, "country_code"},
 		"no name":         {func(c *Config) { c.Parties = []CredentialsRole{role(RoleCPO, "NL", "ABC", " ")} }, "business_details.name"},
 		"duplicate party": {func(c *Config) { c.Parties = []CredentialsRole{cpoA, cpoA} }, "repeats"},
@@ -471,7 +471,7 @@ func TestCredentialsPostWithBadBodyIsRefusedAndTokenAStays(t *testing.T) {
 		"token too long":   {Credentials{Token: strings.Repeat("x", 65), URL: good.URL, Roles: good.Roles}, 200, StatusInvalidParameters, "token"},
 		"token has space":  {Credentials{Token: "a b", URL: good.URL, Roles: good.Roles}, 200, StatusInvalidParameters, "token"},
 		"relative url":     {Credentials{Token: "t", URL: "/ocpi/versions", Roles: good.Roles}, 200, StatusInvalidParameters, "url"},
-		"no roles":         {Credentials{Token: "t", URL: good.URL}, 200, StatusInvalidParameters, "roles is empty"},
+		"no roles":         {Credentials{Token: "t", URL: good.URL}, 200, StatusInvalidParameters, "roles: required"},
 		"bad role":         {Credentials{Token: "t", URL: good.URL, Roles: []CredentialsRole{role("X", "DE", "EMB", "b")}}, 200, StatusInvalidParameters, "roles[0].role"},
 	}
 	for name, tc := range cases {

@@ -84,33 +84,45 @@ func (e Endpoint) ValidateInto(v *Validator, prefix string) {
 	v.URL(Field(prefix, "url"), e.URL, true)
 }
 
-// Validate checks a credentials object: token string(64), versions url,
-// at least one role, and no (role, party) combination listed twice — one
-// party may appear with several roles (a CPO that is also an eMSP), as the
-// spec asks only the combination to be unique.
+// Validate checks a credentials object: token string(64) of printable
+// non-whitespace ASCII (it goes into an Authorization header), an absolute
+// http(s) versions url, at least one role, and no (role, party)
+// combination listed twice — one party may appear with several roles (a
+// CPO that is also an eMSP), as the spec asks only the combination to be
+// unique.
 func (c Credentials) Validate() error {
 	var v Validator
-	v.String("token", c.Token, 64, true)
+	if c.Token == "" {
+		v.Addf("token", "required")
+	} else if !ValidToken(c.Token) {
+		v.Addf("token", "must be 1 to 64 printable ASCII characters without spaces")
+	}
 	v.URL("url", c.URL, true)
-	if len(c.Roles) == 0 {
-		v.Addf("roles", "required: at least one role")
+	validateRolesInto(&v, c.Roles)
+	return v.Err()
+}
+
+// validateRolesInto records the problems of a list of CredentialsRoles
+// under "roles": not empty, each role valid, each (role, party) once.
+func validateRolesInto(v *Validator, roles []CredentialsRole) {
+	if len(roles) == 0 {
+		v.Addf("roles", "required: at least one role with its party and business details")
 	}
 	type rolePartyKey struct {
 		role  Role
 		party PartyID
 	}
 	seen := map[rolePartyKey]int{}
-	for i, r := range c.Roles {
+	for i, r := range roles {
 		p := Index("roles", i)
-		r.ValidateInto(&v, p)
-		k := rolePartyKey{r.Role, PartyID{CountryCode: ciKey(r.CountryCode), PartyID: ciKey(r.PartyID)}}
+		r.ValidateInto(v, p)
+		k := rolePartyKey{r.Role, r.Party().Key()}
 		if j, dup := seen[k]; dup {
-			v.Addf(p, "party %s with role %s repeats roles[%d]", r.Party(), r.Role, j)
+			v.Addf(p, "party %s with role %s repeats roles[%d]: each role and party once", r.Party(), r.Role, j)
 		} else {
 			seen[k] = i
 		}
 	}
-	return v.Err()
 }
 
 // Validate checks one credentials role.
@@ -124,6 +136,9 @@ func (r CredentialsRole) Validate() error {
 func (r CredentialsRole) ValidateInto(v *Validator, prefix string) {
 	v.Enum(Field(prefix, "role"), string(r.Role), r.Role.Valid(), "Role", true)
 	r.BusinessDetails.ValidateInto(v, Field(prefix, "business_details"))
+	if n := r.BusinessDetails.Name; n != "" && strings.TrimSpace(n) == "" {
+		v.Addf(Field(prefix, "business_details.name"), "is blank")
+	}
 	v.CiString(Field(prefix, "party_id"), r.PartyID, 3, true)
 	if r.PartyID != "" && len(r.PartyID) < 3 {
 		v.Addf(Field(prefix, "party_id"), "%q must be 3 characters", r.PartyID)

@@ -7,16 +7,26 @@ import (
 )
 
 func TestCredentialsFixtures(t *testing.T) {
-	var c Credentials
-	if err := json.Unmarshal(readFixture(t, "credentials/valid_cpo_emsp.json"), &c); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Errorf("valid credentials rejected: %v", err)
+	for _, file := range []string{"credentials/valid_cpo_emsp.json", "credentials/valid_hub.json"} {
+		var c Credentials
+		if err := json.Unmarshal(readFixture(t, file), &c); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s rejected: %v", file, err)
+		}
 	}
 	for file, path := range map[string]string{
-		"credentials/invalid_no_roles.json":     "roles",
-		"credentials/invalid_role_unknown.json": "roles[0].role",
+		"credentials/invalid_no_roles.json":               "roles",
+		"credentials/invalid_role_unknown.json":           "roles[0].role",
+		"credentials/invalid_token_too_long.json":         "token",
+		"credentials/invalid_token_with_space.json":       "token",
+		"credentials/invalid_url_relative.json":           "url",
+		"credentials/invalid_business_name_too_long.json": "roles[0].business_details.name",
+		"credentials/invalid_logo_category_unknown.json":  "roles[0].business_details.logo.category",
+		"credentials/invalid_party_id_too_short.json":     "roles[0].party_id",
+		"credentials/invalid_country_code_alpha3.json":    "roles[0].country_code",
+		"credentials/invalid_role_and_party_twice.json":   "roles[1]",
 	} {
 		var c Credentials
 		if err := json.Unmarshal(readFixture(t, file), &c); err != nil {
