@@ -45,15 +45,7 @@ func PatchLocation(stored Location, patch []byte) (Location, error) {
 	if err != nil {
 		return Location{}, err
 	}
-	for i := range l.EVSEs {
-		e := &l.EVSEs[i]
-		for _, c := range e.Connectors {
-			if c.LastUpdated.After(e.LastUpdated.Time) {
-				e.LastUpdated = c.LastUpdated
-			}
-		}
-		l.bump(e.LastUpdated)
-	}
+	propagateLastUpdated(&l)
 	return l, l.Validate()
 }
 
@@ -81,11 +73,7 @@ func PatchEVSE(stored EVSE, patch []byte) (EVSE, error) {
 	if err != nil {
 		return EVSE{}, err
 	}
-	for _, c := range e.Connectors {
-		if c.LastUpdated.After(e.LastUpdated.Time) {
-			e.LastUpdated = c.LastUpdated
-		}
-	}
+	e.bumpToConnectors()
 	return e, e.Validate()
 }
 

@@ -548,11 +548,16 @@ func findEVSE(loc *Location, uid string) (*EVSE, error) {
 func propagateLastUpdated(loc *Location) {
 	for i := range loc.EVSEs {
 		e := &loc.EVSEs[i]
-		for _, c := range e.Connectors {
-			if c.LastUpdated.After(e.LastUpdated.Time) {
-				e.LastUpdated = c.LastUpdated
-			}
-		}
+		e.bumpToConnectors()
 		loc.bump(e.LastUpdated)
+	}
+}
+
+// bumpToConnectors moves e's last_updated up to its newest connector's.
+func (e *EVSE) bumpToConnectors() {
+	for _, c := range e.Connectors {
+		if c.LastUpdated.After(e.LastUpdated.Time) {
+			e.LastUpdated = c.LastUpdated
+		}
 	}
 }
