@@ -56,6 +56,7 @@ STORE_BENCH=${STORE_BENCH:-auto}        # auto, 1, 0
 PERF=${PERF:-}                          # 1: profile the server with perf over the window (costs it some CPU)
 PERF_HZ=${PERF_HZ:-499}
 STORE_BENCHTIME=${STORE_BENCHTIME:-10000x}
+SERVER_ENV=${SERVER_ENV:-}              # extra environment of the server, e.g. GOGC=200 GOMAXPROCS=4
 BUILD_FROM=${BUILD_FROM:-HEAD}          # a commit, or worktree
 KEEP=${KEEP:-}                          # a directory to keep every run's files in
 
@@ -187,7 +188,8 @@ run_one() {
     db="$PGURL/$pgdb?sslmode=disable"
     ;;
   esac
-  "$work/openev" serve --addr 127.0.0.1:0 --db "$db" --api-key bench --accept-unknown-tokens \
+  # shellcheck disable=SC2086 # SERVER_ENV is a list of KEY=VALUE words
+  env $SERVER_ENV "$work/openev" serve --addr 127.0.0.1:0 --db "$db" --api-key bench --accept-unknown-tokens \
     --log-level info "${args[@]}" >"$work/$tag.serve.log" 2>&1 &
   server_pid=$!
   local addr=""
@@ -223,10 +225,12 @@ run_one() {
   log "  $connected stations connected after $(($(date +%s) - t0)) s; warm-up ${warm_s}s"
   sleep "$warm_s"
   snapshot "$tag.a"
-  local perf_pid=""
+  local perf_pid="" trace_pid=""
   if [ -n "$PERF" ]; then
     perf record -q -F "$PERF_HZ" -g -p "$server_pid" -o "$work/$tag.perf.data" -- sleep "$dur_s" >/dev/null 2>&1 &
     perf_pid=$!
+    perf trace -s -e fsync,fdatasync -p "$server_pid" -o "$work/$tag.trace.txt" -- sleep "$dur_s" >/dev/null 2>&1 &
+    trace_pid=$!
   fi
   # The window, with a progress line every 5 s.
   local left=$dur_s step prev=$tag.a i=0
@@ -247,6 +251,11 @@ run_one() {
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid" || true
     perf_summary "$work/$tag.perf.data" "$dur_s" >"$work/$tag.perf.txt" 2>/dev/null || true
+    wait "$trace_pid" || true
+    # The server's own syscalls: on SQLite one fsync of the WAL per commit.
+    awk -v s="$dur_s" -v ev="$(($(counter "$work/$tag.b.metrics" ok) - $(counter "$work/$tag.a.metrics" ok)))" '
+      $1 == "fsync" || $1 == "fdatasync" { fn += $2; ft += $4 }
+      END { if (fn > 0) printf "fsync: %.0f/s (%.0f events per fsync), %.1f ms each, %.0f%% of the window\n", fn / s, ev / fn, ft / fn, ft / 10 / s }' "$work/$tag.trace.txt" >>"$work/$tag.perf.txt" 2>/dev/null || true
     sed 's/^/  perf: /' "$work/$tag.perf.txt" >&2
   fi
   local rss1 hwm load1
@@ -335,7 +344,7 @@ n=$(wc -l <"$work/results.jsonl" 2>/dev/null || echo 0)
 echo
 echo "### $STATIONS stations, $PROTOCOL, ${dur_s} s window: $started_at UTC, openev $commit"
 echo
-echo "- Command: \`STATIONS=$STATIONS DURATION=$DURATION WARMUP=$WARMUP RAMP=$RAMP BACKENDS=$BACKENDS BATCHING=$BATCHING PROTOCOL=$PROTOCOL RUNS=$RUNS${METER_INTERVAL:+ METER_INTERVAL=$METER_INTERVAL} bash scripts/bench-csms.sh\`"
+echo "- Command: \`STATIONS=$STATIONS DURATION=$DURATION WARMUP=$WARMUP RAMP=$RAMP BACKENDS=$BACKENDS BATCHING=$BATCHING PROTOCOL=$PROTOCOL RUNS=$RUNS${METER_INTERVAL:+ METER_INTERVAL=$METER_INTERVAL}${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"} bash scripts/bench-csms.sh\`"
 echo "- Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "- openev $commit${dirty:+ with uncommitted changes to $dirty}; $(go version | cut -d' ' -f3)${pgversion:+; $pgversion}"
 echo
