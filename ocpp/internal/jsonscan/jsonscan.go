@@ -186,17 +186,9 @@ func Object(b []byte, i int, member func(b []byte, keyStart, keyEnd, valStart in
 		if !ok {
 			return end, false
 		}
-		i = SkipSpace(b, end)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = SkipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return i, false
+		var more bool
+		if i, more, ok = afterItem(b, end, '}'); !more {
+			return i, ok
 		}
 	}
 }
@@ -217,17 +209,25 @@ func Array(b []byte, i int, elem func(b []byte, valStart int) (int, bool)) (int,
 		if !ok {
 			return end, false
 		}
-		i = SkipSpace(b, end)
-		if i >= len(b) {
-			return i, false
-		}
-		switch b[i] {
-		case ',':
-			i = SkipSpace(b, i+1)
-		case ']':
-			return i + 1, true
-		default:
-			return i, false
+		var more bool
+		if i, more, ok = afterItem(b, end, ']'); !more {
+			return i, ok
 		}
 	}
+}
+
+// afterItem reads what follows a member or element ending at b[i]: a comma
+// (more=true, i at the next item) or the closing byte (more=false, ok=true,
+// i just past it); anything else is an error (more=false, ok=false).
+func afterItem(b []byte, i int, closing byte) (next int, more, ok bool) {
+	i = SkipSpace(b, i)
+	switch {
+	case i >= len(b):
+		return i, false, false
+	case b[i] == ',':
+		return SkipSpace(b, i+1), true, true
+	case b[i] == closing:
+		return i + 1, false, true
+	}
+	return i, false, false
 }
