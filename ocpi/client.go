@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -425,8 +424,18 @@ func (c *Client) scrub(err error) error {
 	if s := err.Error(); c.scrubString(s) == s {
 		return err
 	}
-	return errors.New(c.scrubString(err.Error()))
+	return scrubbedError{msg: c.scrubString(err.Error()), err: err}
 }
+
+// scrubbedError is an error whose text had our token taken out; it still
+// unwraps to the original, so errors.As finds e.g. the net.Error.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e scrubbedError) Error() string { return e.msg }
+func (e scrubbedError) Unwrap() error { return e.err }
 
 // redactURL hides a password in the URL's user info.
 func redactURL(raw string) string {

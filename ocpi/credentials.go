@@ -175,7 +175,7 @@ type discovery struct {
 // be used (unreachable, 401, no envelope, ...).
 func (n *Node) discover(ctx context.Context, versionsURL, token string, raw bool) (discovery, error) {
 	unusable := func(err error) error {
-		return Errorf(http.StatusOK, StatusUnableToUseClientAPI, "cannot use the OCPI API at %s with the token given: %v; check that this versions URL is reachable from us and accepts that token", redactURL(versionsURL), err)
+		return errorCausedBy(err, http.StatusOK, StatusUnableToUseClientAPI, "cannot use the OCPI API at %s with the token given: %v; check that this versions URL is reachable from us and accepts that token", redactURL(versionsURL), err)
 	}
 	c := &Client{HTTPClient: n.cfg.HTTPClient, Token: token, RawToken: raw, Logger: n.cfg.Logger}
 	versions, err := c.Versions(ctx, versionsURL)

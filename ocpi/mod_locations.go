@@ -37,6 +37,18 @@ type LocationsOptions struct {
 	// one (RemoveLocation, SetEVSEStatus with a zero time). Default
 	// time.Now.
 	Now func() time.Time
+	// OnReceived, when set, is called with each received location as it
+	// was just stored: after a CPO's PUT or PATCH to our Receiver (of the
+	// Location, an EVSE or a Connector: loc is always the whole Location),
+	// after Pull stored a location, and after a complete Pull retired one.
+	// owner is the CPO party the location belongs to. It is never called
+	// for a write that failed or was refused, nor for a pulled location
+	// older than the one stored, nor while the module holds a lock (so it
+	// may call the module). It runs in the goroutine of
+	// the write: a push is answered, and Pull goes on, only when it
+	// returns, so hand slow work off. ctx is the request's (or Pull's).
+	// Default: nil, nothing is called.
+	OnReceived func(ctx context.Context, owner PartyID, loc Location)
 }
 
 // Locations is the Locations module of one Node: the CPO's Sender
@@ -516,6 +528,13 @@ func (l *Locations) load(ctx context.Context, kind ObjectKind, owner PartyID, id
 		return Location{}, fmt.Errorf("ocpi: stored location %s/%q cannot be decoded: %w", owner, id, err)
 	}
 	return loc, nil
+}
+
+// received calls OnReceived, if set, for a received location just stored.
+func (l *Locations) received(ctx context.Context, owner PartyID, loc Location) {
+	if l.opts.OnReceived != nil {
+		l.opts.OnReceived(ctx, owner.Key(), loc)
+	}
 }
 
 func (l *Locations) list(ctx context.Context, kind ObjectKind, f ObjectFilter) ([]Location, int, error) {

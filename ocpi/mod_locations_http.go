@@ -161,39 +161,49 @@ func (l *Locations) serveReceiver(w http.ResponseWriter, r *Request) error {
 		return err
 	}
 
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
-	stored, err := l.load(ctx, Received, owner, ids[0])
-	exists := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	var created bool
-	var loc Location
-	if r.Method == http.MethodPut {
-		loc, created, err = receivePut(stored, exists, owner, ids, body)
-	} else {
-		loc, err = receivePatch(stored, exists, owner, ids, body)
-	}
+	loc, created, err := l.storeReceived(ctx, r.Method, owner, ids, body)
 	if err != nil {
 		return err
 	}
-	if err := loc.Validate(); err != nil {
-		return err
-	}
-	data, err := jsonMarshal(loc)
-	if err != nil {
-		return err
-	}
-	if err := l.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}); err != nil {
-		return err
-	}
+	l.received(ctx, owner, loc)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 	}
 	WriteData(w, status, nil)
 	return nil
+}
+
+// storeReceived applies a PUT or PATCH body to the received location and
+// stores the result, under writeMu. It returns the location as stored and
+// whether the PUT created the object it addressed.
+func (l *Locations) storeReceived(ctx context.Context, method string, owner PartyID, ids []string, body []byte) (loc Location, created bool, err error) {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	stored, err := l.load(ctx, Received, owner, ids[0])
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Location{}, false, err
+	}
+	if method == http.MethodPut {
+		loc, created, err = receivePut(stored, exists, owner, ids, body)
+	} else {
+		loc, err = receivePatch(stored, exists, owner, ids, body)
+	}
+	if err != nil {
+		return Location{}, false, err
+	}
+	if err := loc.Validate(); err != nil {
+		return Location{}, false, err
+	}
+	data, err := jsonMarshal(loc)
+	if err != nil {
+		return Location{}, false, err
+	}
+	if err := l.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}); err != nil {
+		return Location{}, false, err
+	}
+	return loc, created, nil
 }
 
 func objectName(ids int) string {

@@ -226,11 +226,14 @@ func (l *Locations) Pull(ctx context.Context, peerID string, q ListQuery) (int, 
 	listed := map[locationKey]bool{}
 	for _, cpo := range cpos {
 		err := client.List(ctx, endpoint, q, func(raw json.RawMessage) error {
-			n, key, err := l.storePulled(ctx, p, raw)
+			loc, n, key, err := l.storePulled(ctx, p, raw)
 			if err != nil {
 				skipped = append(skipped, err)
 			} else {
 				listed[key] = true
+			}
+			if n > 0 {
+				l.received(ctx, loc.Party(), loc)
 			}
 			stored += n
 			return ctx.Err()
@@ -284,35 +287,37 @@ func (l *Locations) retireUnlisted(ctx context.Context, owners []PartyID, listed
 	}
 	retired := 0
 	for _, o := range stale {
-		changed, err := l.retireReceived(ctx, o)
+		loc, changed, err := l.retireReceived(ctx, o)
 		if err != nil {
 			return retired, err
 		}
 		if changed {
 			retired++
+			l.received(ctx, o.Owner, loc)
 		}
 	}
 	return retired, nil
 }
 
 // retireReceived sets every EVSE of the received location seen as o to
-// REMOVED, unless it changed since (a push) or is retired already.
-func (l *Locations) retireReceived(ctx context.Context, seen Object) (bool, error) {
+// REMOVED, unless it changed since (a push) or is retired already. It
+// returns the location as stored and whether it changed it.
+func (l *Locations) retireReceived(ctx context.Context, seen Object) (Location, bool, error) {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	o, err := l.store.Object(ctx, Received, ModuleLocations, seen.Owner, seen.ID)
 	if errors.Is(err, ErrNotFound) {
-		return false, nil
+		return Location{}, false, nil
 	}
 	if err != nil {
-		return false, err
+		return Location{}, false, err
 	}
 	if !o.LastUpdated.Equal(seen.LastUpdated) {
-		return false, nil
+		return Location{}, false, nil
 	}
 	loc, err := DecodeLocation(o.Data)
 	if err != nil {
-		return false, fmt.Errorf("ocpi: stored location %s/%q cannot be decoded: %w", o.Owner, o.ID, err)
+		return Location{}, false, fmt.Errorf("ocpi: stored location %s/%q cannot be decoded: %w", o.Owner, o.ID, err)
 	}
 	changed := false
 	for i := range loc.EVSEs {
@@ -322,29 +327,32 @@ func (l *Locations) retireReceived(ctx context.Context, seen Object) (bool, erro
 		}
 	}
 	if !changed {
-		return false, nil
+		return Location{}, false, nil
 	}
 	data, err := jsonMarshal(loc)
 	if err != nil {
-		return false, err
+		return Location{}, false, err
 	}
 	o.Data = data
-	return true, l.store.PutObject(ctx, o)
+	if err := l.store.PutObject(ctx, o); err != nil {
+		return Location{}, false, err
+	}
+	return loc, true, nil
 }
 
-// storePulled stores one pulled location; it returns 1 when it stored it,
-// and the location's key when it was valid.
-func (l *Locations) storePulled(ctx context.Context, p Peer, raw json.RawMessage) (int, locationKey, error) {
+// storePulled stores one pulled location; it returns the location and 1
+// when it stored it, and the location's key when it was valid.
+func (l *Locations) storePulled(ctx context.Context, p Peer, raw json.RawMessage) (Location, int, locationKey, error) {
 	loc, err := DecodeLocation(raw)
 	if err == nil {
 		err = loc.Validate()
 	}
 	if err != nil {
-		return 0, locationKey{}, fmt.Errorf("location %.60q: %w", locationID(raw), err)
+		return Location{}, 0, locationKey{}, fmt.Errorf("location %.60q: %w", locationID(raw), err)
 	}
 	owner := loc.Party().Key()
 	if !p.RepresentsAs(owner, RoleCPO) {
-		return 0, locationKey{}, fmt.Errorf("location %q: party %s is not one of the peer's CPO parties", loc.ID, owner)
+		return Location{}, 0, locationKey{}, fmt.Errorf("location %q: party %s is not one of the peer's CPO parties", loc.ID, owner)
 	}
 	key := locationKey{owner, ciKey(loc.ID)}
 	l.writeMu.Lock()
@@ -352,18 +360,18 @@ func (l *Locations) storePulled(ctx context.Context, p Peer, raw json.RawMessage
 	old, err := l.store.Object(ctx, Received, ModuleLocations, owner, loc.ID)
 	switch {
 	case err == nil && old.LastUpdated.After(loc.LastUpdated.Time):
-		return 0, key, nil
+		return Location{}, 0, key, nil
 	case err != nil && !errors.Is(err, ErrNotFound):
-		return 0, key, err
+		return Location{}, 0, key, err
 	}
 	data, err := jsonMarshal(loc)
 	if err != nil {
-		return 0, key, err
+		return Location{}, 0, key, err
 	}
 	if err := l.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}); err != nil {
-		return 0, key, err
+		return Location{}, 0, key, err
 	}
-	return 1, key, nil
+	return loc, 1, key, nil
 }
 
 // locationID digs the id out of a location that did not decode, for the

@@ -5,19 +5,66 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
 // IssueTokenA creates a PENDING peer with a fresh token A (its
-// IncomingToken). Give the token and VersionsURL to the peer's operator
-// out of band; the peer then registers with POST credentials. name is a
-// label for operators.
+// IncomingToken), as AddPendingPeer does. Give the token and VersionsURL
+// to the peer's operator out of band; the peer then registers with POST
+// credentials. name is a label for operators.
 func (n *Node) IssueTokenA(ctx context.Context, name string) (Peer, error) {
-	p := Peer{ID: NewRequestID(), Name: name, Status: PeerPending, IncomingToken: NewToken()}
+	return n.AddPendingPeer(ctx, name, NewToken())
+}
+
+// AddPendingPeer creates a PENDING peer whose token A is tokenA, for an
+// application that chooses the token itself (from its configuration, or
+// agreed with the peer's operator); IssueTokenA generates one. The peer
+// registers with POST credentials using tokenA and VersionsURL. tokenA
+// must be 1 to 64 printable ASCII characters without spaces, and not a
+// token another peer calls us with (current or replaced), whichever its
+// status: a token names one peer. name is a label for operators.
+func (n *Node) AddPendingPeer(ctx context.Context, name, tokenA string) (Peer, error) {
+	if !ValidToken(tokenA) {
+		return Peer{}, errors.New("ocpi: add a pending peer: token A must be 1 to 64 printable ASCII characters without spaces")
+	}
+	// Held from the check to the save, so two calls cannot both take a
+	// token.
+	n.saveMu.Lock()
+	defer n.saveMu.Unlock()
+	peers, err := n.cfg.Store.Peers(ctx)
+	if err != nil {
+		return Peer{}, fmt.Errorf("ocpi: add a pending peer: listing the peers to check the token is unused: %w", err)
+	}
+	for _, p := range peers {
+		for _, t := range []string{p.IncomingToken, p.PreviousIncomingToken} {
+			if !tokensCollide(tokenA, t) {
+				continue
+			}
+			how := "is already"
+			if tokenA != t {
+				how = "is the base64 form of, or decodes from base64 to,"
+			}
+			return Peer{}, fmt.Errorf("ocpi: add a pending peer: token A %s a token of peer %s (%q, %s), so a request with it could not tell the two apart: choose another token A (or delete that peer first)", how, p.ID, p.Name, p.Status)
+		}
+	}
+	p := Peer{ID: NewRequestID(), Name: name, Status: PeerPending, IncomingToken: tokenA}
 	if err := n.cfg.Store.SavePeer(ctx, p); err != nil {
-		return Peer{}, fmt.Errorf("ocpi: saving the new peer: %w", err)
+		return Peer{}, fmt.Errorf("ocpi: add a pending peer: saving it: %w", err)
 	}
 	return n.cfg.Store.Peer(ctx, p.ID)
+}
+
+// tokensCollide reports whether a request carrying one token could be
+// taken for the other: they are equal, or one is the other's base64 (the
+// node accepts both forms, see TokenCandidates).
+func tokensCollide(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	ca, _ := TokenCandidates("Token " + a)
+	cb, _ := TokenCandidates("Token " + b)
+	return slices.Contains(ca, b) || slices.Contains(cb, a)
 }
 
 // Register runs our side of the registration at a peer that gave us its
