@@ -1,9 +1,11 @@
 // Package groupcommit batches concurrent writes into one database
 // transaction. A single committer goroutine takes whatever writes are queued
-// (up to a bound), runs each inside its own SAVEPOINT of one transaction and
-// commits once, so N concurrent writers pay for one commit (one fsync)
-// instead of N. Each write still gets its own error: a write that fails is
-// rolled back to its savepoint and the rest of the batch goes on.
+// (up to a bound), runs them in one transaction and commits once, so N
+// concurrent writers pay for one commit (one fsync) instead of N. Each write
+// still gets its own error: if one fails, the batch runs again with a
+// SAVEPOINT around each write, so that only the failing one is rolled back.
+// Hooks tell the store how each transaction ended, for state (a cache) that
+// must follow the database's.
 //
 // Durability: a write's call returns nil only after the COMMIT of the
 // transaction that contains it has returned, so everything acknowledged is
