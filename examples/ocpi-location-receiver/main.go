@@ -36,9 +36,6 @@ import (
 	"github.com/openev/openev/ocpi"
 )
 
-// senderPeerID is our name for the CPO that registers with the token A.
-const senderPeerID = "location-sender"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -96,30 +93,33 @@ func newReceiver(ctx context.Context, args []string, stdout io.Writer) (*receive
 	}
 
 	// The node: versions, version details and credentials come with it;
-	// its Store (in memory here) keeps peers and received locations. The
-	// loggingStore logs each location as it is stored.
-	store := loggingStore{Store: ocpi.NewMemoryStore(), log: log}
+	// its Store (in memory here) keeps peers and received locations.
 	node, err := ocpi.NewNode(ocpi.Config{
 		PublicURL: *publicURL,
 		Parties: []ocpi.CredentialsRole{{Role: ocpi.RoleEMSP, CountryCode: party.CountryCode, PartyID: party.PartyID,
 			BusinessDetails: ocpi.BusinessDetails{Name: "openEV example location receiver"}}},
-		Store:  store,
+		Store:  ocpi.NewMemoryStore(),
 		Logger: log,
 	})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	locations := ocpi.NewLocations(node, ocpi.LocationsOptions{})
+	locations := ocpi.NewLocations(node, ocpi.LocationsOptions{
+		// Called with the whole location each time one is stored: a PUT
+		// or PATCH from the CPO, of the location, an EVSE or a connector.
+		OnReceived: func(ctx context.Context, owner ocpi.PartyID, loc ocpi.Location) {
+			log.InfoContext(ctx, "received a location", "from", owner, "id", loc.ID, "name", loc.Name,
+				"address", loc.Address, "city", loc.City, "country", loc.Country, "evses", len(loc.EVSEs))
+		},
+	})
 	node.Handle(locations.Receiver()) // CPOs PUT and PATCH their locations here
 
 	// Step 1: the pending peer. Node.IssueTokenA would generate a random
-	// token; the example takes it from a flag, so we save the peer as
-	// IssueTokenA does: PENDING, with token A as the token it calls us with.
-	pending := ocpi.Peer{ID: senderPeerID, Name: "the location sender", Status: ocpi.PeerPending, IncomingToken: *tokenA}
-	if err := store.SavePeer(ctx, pending); err != nil {
+	// token A; the example takes it from a flag.
+	if _, err := node.AddPendingPeer(ctx, "the location sender", *tokenA); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("saving the peer for token A: %w", err)
+		return nil, fmt.Errorf("-token-a: %w", err)
 	}
 
 	mux := http.NewServeMux()
@@ -144,30 +144,6 @@ func (r *receiver) serve(ctx context.Context) error {
 	}()
 	if err := r.server.Serve(r.listener); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)
-	}
-	return nil
-}
-
-// loggingStore is the node's Store, logging every location it receives (a
-// PUT or PATCH from the CPO, both stored as the whole location).
-type loggingStore struct {
-	ocpi.Store
-	log *slog.Logger
-}
-
-// PutObject stores o, then logs it when it is a received location.
-func (s loggingStore) PutObject(ctx context.Context, o ocpi.Object) error {
-	if err := s.Store.PutObject(ctx, o); err != nil {
-		return err
-	}
-	if o.Kind == ocpi.Received && o.Module == ocpi.ModuleLocations {
-		loc, err := ocpi.DecodeLocation(o.Data)
-		if err != nil { // unexpected: the module stores what it validated
-			s.log.Warn("received a location we cannot read back", "from", o.Owner, "id", o.ID, "error", err)
-			return nil
-		}
-		s.log.Info("received a location", "from", o.Owner, "id", loc.ID, "name", loc.Name,
-			"address", loc.Address, "city", loc.City, "country", loc.Country, "evses", len(loc.EVSEs))
 	}
 	return nil
 }

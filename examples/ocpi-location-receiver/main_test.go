@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -125,6 +126,22 @@ func TestCPORegistersWithTokenAAndItsPushIsStoredAndLogged(t *testing.T) {
 	want := `msg="received a location" from=NL-CPO id=myLocation name="Test location" address="Stationsplein 1" city=Amsterdam country=NLD evses=1`
 	if !strings.Contains(out.String(), want) {
 		t.Fatalf("log lacks %s:\n%s", want, out.String())
+	}
+
+	// A PATCH of one EVSE is logged too, with the whole location.
+	endpoint, ok := cpo.Endpoint(peer, ocpi.ModuleLocations, ocpi.Receiver)
+	if !ok {
+		t.Fatal("the receiver lists no Locations Receiver endpoint")
+	}
+	patch := json.RawMessage(`{"status": "CHARGING", "last_updated": "2026-11-26T11:00:00Z"}`)
+	if _, err := cpo.Client(peer).Do(ctx, http.MethodPatch, endpoint+"/NL/CPO/myLocation/E1", patch, ocpi.ForModule(ocpi.ModuleLocations)); err != nil {
+		t.Fatalf("PATCH of the EVSE: %v", err)
+	}
+	if n := strings.Count(out.String(), want); n != 2 {
+		t.Fatalf("%d log lines %s; want one for the PUT and one for the PATCH:\n%s", n, want, out.String())
+	}
+	if got, _ := r.locations.ReceivedLocation(ctx, cpoParty, "myLocation"); got.EVSEs[0].Status != ocpi.StatusCharging {
+		t.Fatalf("the PATCH was not stored: %+v", got.EVSEs)
 	}
 }
 

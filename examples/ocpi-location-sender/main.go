@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// Steps 1 to 3.
 	peer, err := node.Register(ctx, *versionsURL, *tokenA)
 	if err != nil {
-		return explainRegisterError(ctx, *versionsURL, *tokenA, node.VersionsURL(), err)
+		return explainRegisterError(ctx, *versionsURL, node.VersionsURL(), err)
 	}
 	log.Info("registered: we call the receiver with its token C, it calls us with our token B",
 		"receiver", peer.Name, "party", peer.Roles[0].Party(), "version", peer.Version)
@@ -148,27 +148,41 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 }
 
-// explainRegisterError says which step failed and what to do: a wrong
-// token A and a receiver that is not running look alike inside
-// Node.Register's error, so read the receiver's versions once more.
-func explainRegisterError(ctx context.Context, versionsURL, tokenA, ourVersionsURL string, err error) error {
+// explainRegisterError says which step failed and what to do, from what
+// Node.Register's error holds: the receiver's answer (an *ocpi.Error, or
+// an *ocpi.HTTPError without envelope) or the network error.
+func explainRegisterError(ctx context.Context, versionsURL, ourVersionsURL string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("registering with the receiver at %s: stopped: %w", versionsURL, err)
 	}
-	_, verr := (&ocpi.Client{Token: tokenA}).Versions(ctx, versionsURL)
+	call := failedCall(err)
 	var oe *ocpi.Error
 	var he *ocpi.HTTPError
+	var ne net.Error
 	switch {
-	case errors.As(verr, &oe) && oe.HTTPStatus == http.StatusUnauthorized,
-		errors.As(verr, &he) && he.HTTPStatus == http.StatusUnauthorized:
+	case errors.As(call, &oe) && oe.HTTPStatus == http.StatusUnauthorized,
+		errors.As(call, &he) && he.HTTPStatus == http.StatusUnauthorized:
 		return fmt.Errorf("the receiver at %s refused token A (HTTP 401): give -token-a the token the receiver printed; "+
-			"a token A registers once, so after a registration restart the receiver (%w)", versionsURL, verr)
-	case verr != nil && oe == nil && he == nil:
-		return fmt.Errorf("cannot reach the receiver at %s: is it running (go run ./examples/ocpi-location-receiver) and is -versions-url right? %w", versionsURL, verr)
-	case verr == nil && errors.As(err, &oe) && oe.Code == ocpi.StatusUnableToUseClientAPI:
+			"a token A registers once, so after a registration restart the receiver (%w)", versionsURL, call)
+	case errors.As(call, &ne):
+		return fmt.Errorf("cannot reach the receiver at %s: is it running (go run ./examples/ocpi-location-receiver) and is -versions-url right? %w", versionsURL, call)
+	case errors.As(call, &oe) && oe.Code == ocpi.StatusUnableToUseClientAPI:
+		// The receiver's answer to our POST: it could not read our versions.
 		return fmt.Errorf("the receiver could not call us back at %s: give -public-url a URL it reaches (and -addr to listen there): %w", ourVersionsURL, err)
 	}
 	return fmt.Errorf("registering with the receiver at %s: %w", versionsURL, err)
+}
+
+// failedCall is the error of the request to the receiver that made
+// Register fail. When Register could not use the receiver's versions or
+// endpoints it reports its own *ocpi.Error (3001) whose Unwrap is that
+// request's error; otherwise err holds it as it is.
+func failedCall(err error) error {
+	var oe *ocpi.Error
+	for errors.As(err, &oe) && oe.Unwrap() != nil {
+		err = oe.Unwrap()
+	}
+	return err
 }
 
 // myLocation is the seed's location: one charging location with an

@@ -223,7 +223,8 @@ func TestSenderServesItsLocationsUntilStopped(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	ctx := context.Background()
-	if err := store.SavePeer(ctx, ocpi.Peer{ID: "cpo", Status: ocpi.PeerPending, IncomingToken: "token-a-serve"}); err != nil {
+	pending, err := emsp.AddPendingPeer(ctx, "cpo", "token-a-serve")
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -238,7 +239,7 @@ func TestSenderServesItsLocationsUntilStopped(t *testing.T) {
 	if _, err := locs.ReceivedLocation(ctx, ocpi.PartyID{CountryCode: "BE", PartyID: "ABC"}, "myLocation"); err != nil {
 		t.Fatalf("the push did not arrive: %v", err)
 	}
-	cpo, err := store.Peer(ctx, "cpo")
+	cpo, err := store.Peer(ctx, pending.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
