@@ -73,8 +73,11 @@ func tokensCollide(a, b string) bool {
 // generates token B, POSTs our credentials and stores the token C of the
 // answer. The returned peer is REGISTERED. Errors are *Error (find it with
 // errors.As): 3002 when the peer has no 2.2.1, 3003 when it lists no
-// credentials endpoint, 3001 when its API cannot be used; or the peer's
-// own error answer to the POST. On failure nothing is kept.
+// credentials endpoint, 3001 when its API cannot be used (its Unwrap is
+// the failed request's error: the peer's *Error or *HTTPError answer, or
+// the network error, so a wrong token A (HTTP 401) and a peer that is
+// down can be told apart); or the peer's own error answer to the POST.
+// On failure nothing is kept.
 func (n *Node) Register(ctx context.Context, versionsURL, tokenA string) (Peer, error) {
 	if err := checkPeerURL(versionsURL); err != nil {
 		return Peer{}, fmt.Errorf("ocpi: register: versions URL: %w", err)
@@ -131,7 +134,9 @@ func (n *Node) Register(ctx context.Context, versionsURL, tokenA string) (Peer, 
 // issues a new incoming token, PUTs our credentials with it to the peer
 // (which fetches our endpoints again and answers with a new token for us)
 // and stores the peer's new token. The replaced incoming token keeps
-// working for Config.TokenGrace. On failure the tokens stay as they were.
+// working for Config.TokenGrace. On failure the tokens stay as they were;
+// the error wraps the peer's answer (*Error, *HTTPError) or the network
+// error, for errors.As.
 func (n *Node) RotateCredentials(ctx context.Context, peerID string) (Peer, error) {
 	old, err := n.cfg.Store.Peer(ctx, peerID)
 	if err != nil {
@@ -201,8 +206,8 @@ func (n *Node) RotateCredentials(ctx context.Context, peerID string) (Peer, erro
 // at the peer and marks the peer UNREGISTERED, after which its tokens are
 // refused. The peer is marked UNREGISTERED here even when the DELETE fails
 // (the peer is unreachable or refuses): ending trust is our decision. The
-// error then says the peer was not told, and the returned Peer is the
-// unregistered one. A PENDING peer (token A issued) is unregistered
+// error then says the peer was not told (wrapping the peer's answer or the
+// network error), and the returned Peer is the unregistered one. A PENDING peer (token A issued) is unregistered
 // without calling it, which revokes token A.
 func (n *Node) Unregister(ctx context.Context, peerID string) (Peer, error) {
 	p, err := n.cfg.Store.Peer(ctx, peerID)
