@@ -120,6 +120,13 @@ off_supported=0
 
 hz=$(getconf CLK_TCK)
 scenario=sim/scenario/examples/charge-load.yaml
+if [ -n "$METER_INTERVAL" ]; then
+  # In load mode the scenario's station settings win over --meter-interval
+  # (sim/load applies the scenario to every station again), so the interval
+  # goes into a copy of the scenario.
+  sed "s/^  meter_interval: .*/  meter_interval: $METER_INTERVAL/" "$scenario" >"$work/charge-load.yaml"
+  scenario=$work/charge-load.yaml
+fi
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; } # user nice system irq softirq
@@ -209,7 +216,7 @@ run_one() {
   local simdur
   simdur=$(awk -v w="$warm_s" -v d="$dur_s" 'BEGIN {print w + d + 5}')
   "$work/openev" sim --url "ws://$addr/ocpp" --protocol "$PROTOCOL" --stations "$STATIONS" --ramp "$RAMP" \
-    --duration "${simdur}s" --scenario "$scenario" ${METER_INTERVAL:+--meter-interval "$METER_INTERVAL"} \
+    --duration "${simdur}s" --scenario "$scenario" \
     --seed 1 --json >"$work/$tag.sim.json" 2>"$work/$tag.sim.err" &
   sim_pid=$!
   local t0 connected=0
