@@ -129,6 +129,7 @@ if [ -n "$METER_INTERVAL" ]; then
 fi
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+disk_bytes() { awk '$1 == "write_bytes:" {print $2}' "/proc/$1/io" 2>/dev/null || echo 0; } # what it sent to storage
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; } # user nice system irq softirq
 # pg_ticks DB: CPU ticks of the PostgreSQL backends connected to DB.
 pg_ticks() {
@@ -177,7 +178,7 @@ snapshot() {
   local s=$work/$1
   date +%s.%N >"$s.t"
   curl -sf "$base/metrics" >"$s.metrics" || : >"$s.metrics"
-  echo "$(ticks "$server_pid") $(ticks "$sim_pid") $(busy_ticks) ${pgdb:+$(pg_ticks "$pgdb")}" >"$s.cpu"
+  echo "$(ticks "$server_pid") $(ticks "$sim_pid") $(busy_ticks) $(disk_bytes "$server_pid") ${pgdb:+$(pg_ticks "$pgdb")}" >"$s.cpu"
 }
 
 # run_one BACKEND BATCHING ROUND: one measured run; appends a JSON line to results.jsonl.
@@ -291,21 +292,22 @@ run_one() {
     ;;
   esac
   local A=$work/$tag.a B=$work/$tag.b
-  read -r srv_a sim_a busy_a pg_a <"$A.cpu"
-  read -r srv_b sim_b busy_b pg_b <"$B.cpu"
+  read -r srv_a sim_a busy_a disk_a pg_a <"$A.cpu"
+  read -r srv_b sim_b busy_b disk_b pg_b <"$B.cpu"
   jq -c -n --arg backend "$backend" --arg batching "$batching" --argjson round "$round" \
     --argjson t "$(awk -v a="$(cat "$A.t")" -v b="$(cat "$B.t")" 'BEGIN {print b - a}')" \
     --argjson acked "$(($(counter "$B.metrics" ok) - $(counter "$A.metrics" ok)))" \
     --argjson failed "$(($(counter "$B.metrics" err) - $(counter "$A.metrics" err)))" \
     --argjson store_sum "$(awk -v a="$(store_stat "$A.metrics" sum)" -v b="$(store_stat "$B.metrics" sum)" 'BEGIN {print b - a}')" \
     --argjson store_n "$(awk -v a="$(store_stat "$A.metrics" count)" -v b="$(store_stat "$B.metrics" count)" 'BEGIN {print b - a}')" \
-    --argjson srv "$((srv_b - srv_a))" --argjson simcpu "$((sim_b - sim_a))" --argjson busy "$((busy_b - busy_a))" \
+    --argjson srv "$((srv_b - srv_a))" --argjson simcpu "$((sim_b - sim_a))" --argjson busy "$((busy_b - busy_a))" --argjson disk "$((disk_b - disk_a))" \
     --argjson pg "$((${pg_b:-0} - ${pg_a:-0}))" --argjson hz "$hz" \
     --argjson rss0 "$rss0" --argjson rss1 "$rss1" --argjson hwm "$hwm" --arg load0 "$load0" --arg load1 "$load1" \
     --argjson rows "${rows:-null}" --argjson acked_total "$(counter "$work/$tag.end.metrics" ok)" --argjson rc "$rc" --slurpfile sim "$work/$tag.sim.json" --arg action "$event_action" '
     ($sim[0]) as $r | (($r.steady // $r).actions | map(select(.action == $action)) | .[0] // {}) as $ev |
     {backend: $backend, batching: $batching, round: $round, window_s: $t,
      events: $acked, events_per_s: ($acked / $t), failed: $failed,
+     disk_kib_per_event: (if $acked > 0 then $disk / 1024 / $acked else null end),
      store_ms_per_event: (if $store_n > 0 then $store_sum / $store_n * 1000 else null end),
      server_cpu_ms_per_1k: (if $acked > 0 then $srv / $hz * 1e6 / $acked else null end),
      server_cpu_pct: ($srv / $hz / $t * 100), sim_cpu_pct: ($simcpu / $hz / $t * 100),
@@ -368,10 +370,10 @@ jq -s -r --arg order "${order% }" 'def med: sort | if length == 0 then null elif
 echo
 echo "Every run (CPU in % of one core over the window; stored ≥ acknowledged: transaction_events rows in the database at the end against the events acknowledged over the whole run):"
 echo
-echo "| round | backend | batching | events/s | p50 | p99 | server CPU /1000 | server | sim | PostgreSQL | others | store time per event | RSS | load before → after | stored ≥ acknowledged | sim errors |"
-echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"
+echo "| round | backend | batching | events/s | p50 | p99 | server CPU /1000 | server | sim | PostgreSQL | others | store time per event | server disk writes per event | RSS | load before → after | stored ≥ acknowledged | sim errors |"
+echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"
 jq -r 'def r1: if . == null then "—" else . * 10 | round / 10 end;
-  "| \(.round) | \(.backend) | \(.batching) | \(.events_per_s | round) | \(.p50_ms) ms | \(.p99_ms) ms | \(.server_cpu_ms_per_1k | r1) ms | \(.server_cpu_pct | round)% | \(.sim_cpu_pct | round)% | \(.pg_cpu_pct | round)% | \(.others_cpu_pct | round)% | \(.store_ms_per_event | r1) ms | \(.rss_mib | round) MiB | \(.load_before) → \(.load_after) | \(.rows_stored) ≥ \(.acked_in_run): \(if .rows_stored == null then "?" elif .rows_stored >= .acked_in_run then "yes" else "NO" end) | \(.sim_errors) |"' "$work/results.jsonl"
+  "| \(.round) | \(.backend) | \(.batching) | \(.events_per_s | round) | \(.p50_ms) ms | \(.p99_ms) ms | \(.server_cpu_ms_per_1k | r1) ms | \(.server_cpu_pct | round)% | \(.sim_cpu_pct | round)% | \(.pg_cpu_pct | round)% | \(.others_cpu_pct | round)% | \(.store_ms_per_event | r1) ms | \(.disk_kib_per_event | r1) KiB | \(.rss_mib | round) MiB | \(.load_before) → \(.load_after) | \(.rows_stored) ≥ \(.acked_in_run): \(if .rows_stored == null then "?" elif .rows_stored >= .acked_in_run then "yes" else "NO" end) | \(.sim_errors) |"' "$work/results.jsonl"
 if [ -s "$work/store-bench.txt" ]; then
   echo
   echo "Store level, same session (go test -bench TxEvents, 1000 goroutines on the store alone, events/s):"
