@@ -139,7 +139,8 @@ pg_ticks() {
   done
   echo $sum
 }
-# acked FILE: acknowledged transaction events in a /metrics snapshot; failed FILE: answered with a CALLERROR.
+# counter FILE ok|err: transaction events in a /metrics snapshot that were
+# acknowledged (ok), or answered with a CALLERROR (err).
 counter() {
   awk -v want="$2" '/^openev_ocpp_calls_total\{/ && /direction="from_station"/ &&
     /action="(TransactionEvent|StartTransaction|StopTransaction|MeterValues)"/ {
