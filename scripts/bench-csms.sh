@@ -56,6 +56,7 @@ STORE_BENCH=${STORE_BENCH:-auto}        # auto, 1, 0
 PERF=${PERF:-}                          # 1: profile the server with perf over the window (costs it some CPU)
 PERF_HZ=${PERF_HZ:-499}
 STORE_BENCHTIME=${STORE_BENCHTIME:-10000x}
+SIM_NICE=${SIM_NICE:-0}                 # niceness of the simulator: 19 lets the server have the CPUs first
 SERVER_ENV=${SERVER_ENV:-}              # extra environment of the server, e.g. GOGC=200 GOMAXPROCS=4
 BUILD_FROM=${BUILD_FROM:-HEAD}          # a commit, or worktree
 KEEP=${KEEP:-}                          # a directory to keep every run's files in
@@ -217,7 +218,7 @@ run_one() {
 
   local simdur
   simdur=$(awk -v w="$warm_s" -v d="$dur_s" 'BEGIN {print w + d + 5}')
-  "$work/openev" sim --url "ws://$addr/ocpp" --protocol "$PROTOCOL" --stations "$STATIONS" --ramp "$RAMP" \
+  nice -n "$SIM_NICE" "$work/openev" sim --url "ws://$addr/ocpp" --protocol "$PROTOCOL" --stations "$STATIONS" --ramp "$RAMP" \
     --duration "${simdur}s" --scenario "$scenario" \
     --seed 1 --json >"$work/$tag.sim.json" 2>"$work/$tag.sim.err" &
   sim_pid=$!
@@ -354,7 +355,7 @@ n=$(wc -l <"$work/results.jsonl" 2>/dev/null || echo 0)
 echo
 echo "### $STATIONS stations, $PROTOCOL, ${dur_s} s window: $started_at UTC, openev $commit"
 echo
-echo "- Command: \`STATIONS=$STATIONS DURATION=$DURATION WARMUP=$WARMUP RAMP=$RAMP BACKENDS=$BACKENDS BATCHING=$BATCHING PROTOCOL=$PROTOCOL RUNS=$RUNS${METER_INTERVAL:+ METER_INTERVAL=$METER_INTERVAL}${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"} bash scripts/bench-csms.sh\`"
+echo "- Command: \`STATIONS=$STATIONS DURATION=$DURATION WARMUP=$WARMUP RAMP=$RAMP BACKENDS=$BACKENDS BATCHING=$BATCHING PROTOCOL=$PROTOCOL RUNS=$RUNS${METER_INTERVAL:+ METER_INTERVAL=$METER_INTERVAL}${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"}$([ "$SIM_NICE" = 0 ] || echo " SIM_NICE=$SIM_NICE") bash scripts/bench-csms.sh\`"
 echo "- Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "- openev $commit${dirty:+ with uncommitted changes to $dirty}; $(go version | cut -d' ' -f3)${pgversion:+; $pgversion}"
 echo
