@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -206,18 +208,40 @@ func openStore(ctx context.Context, f *serveFlags) (csms.Store, string, error) {
 	}
 	switch {
 	case strings.HasPrefix(db, "sqlite://"):
-		path := strings.TrimPrefix(db, "sqlite://")
-		st, err := sqlite.Open(ctx, path, sqlite.Options{})
+		path, query, _ := strings.Cut(strings.TrimPrefix(db, "sqlite://"), "?")
+		params, err := url.ParseQuery(query)
 		if err != nil {
-			return nil, "", fmt.Errorf("opening SQLite database %s: %w", path, err)
+			return nil, "", usageErr("--db: the parameters after ? do not parse (%v)", err)
 		}
-		return st, "sqlite://" + path, nil
-	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		dsn, schema, err := splitSchema(db)
+		batch, err := takeBatchParams(params)
 		if err != nil {
 			return nil, "", err
 		}
-		return openPostgres(ctx, dsn, schema)
+		if len(params) > 0 {
+			return nil, "", usageErr("--db: unknown SQLite parameter(s) %s: only batching=off and max_batch=N are known", paramNames(params))
+		}
+		st, err := sqlite.Open(ctx, path, sqlite.Options{MaxBatch: batch.max, NoBatching: batch.off})
+		if err != nil {
+			return nil, "", fmt.Errorf("opening SQLite database %s: %w", path, err)
+		}
+		return st, "sqlite://" + path + batch.String(), nil
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		u, err := url.Parse(db)
+		if err != nil {
+			return nil, "", usageErr("--db: the PostgreSQL URL does not parse (%v): want postgres://user:password@host:5432/db?sslmode=disable", redactedErr(err))
+		}
+		params := u.Query()
+		schema := params.Get("schema")
+		if params.Has("schema") && schema == "" {
+			return nil, "", usageErr("--db: schema= is empty: give a schema name or leave the parameter out")
+		}
+		params.Del("schema")
+		batch, err := takeBatchParams(params)
+		if err != nil {
+			return nil, "", err
+		}
+		u.RawQuery = params.Encode() // the rest (sslmode, ...) is for the driver
+		return openPostgres(ctx, u.String(), schema, batch)
 	}
 	return nil, "", usageErr("--db %q: want sqlite://PATH or postgres://...", db)
 }
@@ -437,25 +461,55 @@ func waitPushes(ctx context.Context, l *ocpi.Locations, log *slog.Logger) {
 	}
 }
 
-// splitSchema takes the schema query parameter out of a postgres:// URL:
-// PostgreSQL itself has no such parameter, openev uses it to keep its
-// tables in a schema of their own (created if missing).
-func splitSchema(dsn string) (rest, schema string, err error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "", "", usageErr("--db: the PostgreSQL URL does not parse (%v): want postgres://user:password@host:5432/db?sslmode=disable", redactedErr(err))
+// batchParams are the group-commit settings a --db URL may carry:
+// batching=off (a transaction per write: the baseline group commit is
+// measured against) and max_batch=N (writes sharing one commit; the
+// store's default when 0).
+type batchParams struct {
+	off bool
+	max int
+}
+
+// takeBatchParams reads and removes batching and max_batch from params.
+func takeBatchParams(params url.Values) (batchParams, error) {
+	var b batchParams
+	switch v := params.Get("batching"); v {
+	case "", "on":
+	case "off":
+		b.off = true
+	default:
+		return b, usageErr("--db: batching=%q: want on or off", v)
 	}
-	q := u.Query()
-	schema = q.Get("schema")
-	if !q.Has("schema") {
-		return dsn, "", nil
+	if v := params.Get("max_batch"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return b, usageErr("--db: max_batch=%q: want a whole number of writes, at least 1", v)
+		}
+		b.max = n
 	}
-	if schema == "" {
-		return "", "", usageErr("--db: schema= is empty: give a schema name or leave the parameter out")
+	params.Del("batching")
+	params.Del("max_batch")
+	return b, nil
+}
+
+// String is how the settings show in the start-up line ("" for the defaults).
+func (b batchParams) String() string {
+	switch {
+	case b.off:
+		return " (batching off)"
+	case b.max > 0:
+		return fmt.Sprintf(" (max_batch %d)", b.max)
 	}
-	q.Del("schema")
-	u.RawQuery = q.Encode()
-	return u.String(), schema, nil
+	return ""
+}
+
+func paramNames(params url.Values) string {
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // redactedErr hides a password url.Parse may quote in its error.

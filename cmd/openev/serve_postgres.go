@@ -10,8 +10,8 @@ import (
 )
 
 // openPostgres opens the PostgreSQL store in schema ("" for the server's
-// default search path); the returned description hides the password.
-func openPostgres(ctx context.Context, dsn, schema string) (csms.Store, string, error) {
+// default search path) with the group-commit settings of batch; the returned description hides the password.
+func openPostgres(ctx context.Context, dsn, schema string, batch batchParams) (csms.Store, string, error) {
 	where := dsn
 	if u, err := url.Parse(dsn); err == nil {
 		where = u.Redacted()
@@ -19,7 +19,8 @@ func openPostgres(ctx context.Context, dsn, schema string) (csms.Store, string, 
 	if schema != "" {
 		where += " schema " + schema
 	}
-	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+	where += batch.String()
+	st, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema, MaxBatch: batch.max, NoBatching: batch.off})
 	if err != nil {
 		return nil, "", fmt.Errorf("opening PostgreSQL %s: %w", where, err)
 	}

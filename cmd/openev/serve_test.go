@@ -123,11 +123,45 @@ func TestServeRejectsBadFlagsWithExitStatus2(t *testing.T) {
 		{"serve", "--tls-cert", "x.pem"},
 		{"serve", "--client-ca", "ca.pem"},
 		{"serve", "--db", "mysql://x"},
+		{"serve", "--db", "sqlite://x.db?batching=maybe"},
+		{"serve", "--db", "sqlite://x.db?max_batch=0"},
+		{"serve", "--db", "sqlite://x.db?cache=shared"},
+		{"serve", "--db", "postgres://postgres@127.0.0.1:5432/test?max_batch=-3"},
+		{"serve", "--db", "postgres://postgres@127.0.0.1:5432/test?schema="},
 	} {
 		var errOut bytes.Buffer
 		if code := run(append(args, "--addr", freeAddr(t), "--data-dir", t.TempDir(), "--api-key", "k"), &bytes.Buffer{}, &errOut); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", args, code, errOut.String())
 		}
+	}
+}
+
+// TestServeTakesGroupCommitSettingsFromTheDBURL starts serve with batching
+// off and with a batch bound on SQLite, and checks the start-up line says so
+// and that a station's boot is stored (the write path works either way).
+func TestServeTakesGroupCommitSettingsFromTheDBURL(t *testing.T) {
+	for param, want := range map[string]string{"batching=off": "(batching off)", "max_batch=1024": "(max_batch 1024)"} {
+		t.Run(param, func(t *testing.T) {
+			db := "sqlite://" + filepath.Join(t.TempDir(), "openev.db") + "?" + param
+			addr, stderr := startServe(t, "--db", db, "--api-key", "batch-key")
+			if !strings.Contains(stderr.String(), want) {
+				t.Fatalf("start-up output does not say %q:\n%s", want, stderr.String())
+			}
+			out := &syncBuffer{}
+			if code := run([]string{"sim", "--url", "ws://" + addr + "/ocpp", "--id", "BATCH-1", "--scenario", "boot"}, out, out); code != 0 {
+				t.Fatalf("sim boot exited %d: %s", code, out.String())
+			}
+			req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/stations/BATCH-1", nil)
+			req.Header.Set("Authorization", "Bearer batch-key")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET the booted station: HTTP %d", resp.StatusCode)
+			}
+		})
 	}
 }
 
