@@ -27,11 +27,11 @@
 # alternate within each round, so that a round compares them under the same
 # conditions; RUNS rounds give the medians.
 #
-# Batching off end to end needs a way to tell `openev serve` (the flag in
-# BATCHING_OFF_FLAG); if serve has none, the run is skipped and, with
-# STORE_BENCH=auto (the default), the store-level benchmark of both settings
-# (go test -bench TxEvents, 1000 goroutines on the store alone) runs instead,
-# in the same session. PERF=1 records a perf profile of the server over each
+# Batching off is the --db URL's batching=off (MAX_BATCH=N adds max_batch=N
+# to the batching-on runs); with an openev that does not know it, the off
+# runs are skipped. STORE_BENCH=1 (or auto, when off was skipped) also runs
+# the store-level benchmark of both settings (go test -bench TxEvents, 1000
+# goroutines on the store alone) in the same session. PERF=1 records a perf profile of the server over each
 # window and prints where its CPU went (the single store committer, the OCPP
 # calls, GC); it costs the server some CPU, so use it for a separate round.
 # The binary is built from BUILD_FROM (default HEAD, via git archive, so that
@@ -51,7 +51,7 @@ PROTOCOL=${PROTOCOL:-ocpp2.0.1}         # ocpp2.0.1 or ocpp1.6
 RUNS=${RUNS:-1}
 METER_INTERVAL=${METER_INTERVAL:-}      # empty: the scenario's (1ms, back to back)
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
-BATCHING_OFF_FLAG=${BATCHING_OFF_FLAG:---db-batching=false}
+MAX_BATCH=${MAX_BATCH:-}                # empty: the store's default (256)
 STORE_BENCH=${STORE_BENCH:-auto}        # auto, 1, 0
 PERF=${PERF:-}                          # 1: profile the server with perf over the window (costs it some CPU)
 PERF_HZ=${PERF_HZ:-499}
@@ -116,8 +116,20 @@ else
 fi
 started_at=$(date -u '+%Y-%m-%d %H:%M')
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# Does this openev take batching=off in --db? (Older ones refuse the URL.)
 off_supported=0
-"$work/openev" serve --help 2>&1 | grep -q -- "${BATCHING_OFF_FLAG%%=*}" && off_supported=1
+mkdir "$work/probe"
+"$work/openev" serve --addr 127.0.0.1:0 --api-key probe --db "sqlite://$work/probe/p.db?batching=off" >"$work/probe/log" 2>&1 &
+probe=$!
+for _ in $(seq 50); do
+  grep -q 'msg=listening' "$work/probe/log" && break
+  kill -0 "$probe" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q 'batching off' "$work/probe/log" && off_supported=1
+kill "$probe" 2>/dev/null || true
+wait "$probe" 2>/dev/null || true
+rm -rf "$work/probe"
 
 hz=$(getconf CLK_TCK)
 scenario=sim/scenario/examples/charge-load.yaml
@@ -185,22 +197,26 @@ snapshot() {
 
 # run_one BACKEND BATCHING ROUND: one measured run; appends a JSON line to results.jsonl.
 run_one() {
-  local backend=$1 batching=$2 round=$3 tag="$1-$2-$3" db args=()
-  if [ "$batching" = off ]; then args+=("$BATCHING_OFF_FLAG"); fi
+  local backend=$1 batching=$2 round=$3 tag="$1-$2-$3" db params=""
+  if [ "$batching" = off ]; then
+    params=batching=off
+  elif [ -n "$MAX_BATCH" ]; then
+    params=max_batch=$MAX_BATCH
+  fi
   case $backend in
   sqlite)
     mkdir -p "$work/$tag.db"
-    db="sqlite://$work/$tag.db/openev.db"
+    db="sqlite://$work/$tag.db/openev.db${params:+?$params}"
     ;;
   postgres)
     pgdb="bench_csms_$$_${round}_${batching}"
     psql "$PGURL/postgres" -qc "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" -c "CREATE DATABASE $pgdb" >/dev/null
-    db="$PGURL/$pgdb?sslmode=disable"
+    db="$PGURL/$pgdb?sslmode=disable${params:+&$params}"
     ;;
   esac
   # shellcheck disable=SC2086 # SERVER_ENV is a list of KEY=VALUE words
   env $SERVER_ENV "$work/openev" serve --addr 127.0.0.1:0 --db "$db" --api-key bench --accept-unknown-tokens \
-    --log-level info "${args[@]}" >"$work/$tag.serve.log" 2>&1 &
+    --log-level info >"$work/$tag.serve.log" 2>&1 &
   server_pid=$!
   local addr=""
   for _ in $(seq 100); do
@@ -338,7 +354,7 @@ for round in $(seq "$RUNS"); do
   done
 done
 if [ "$skipped_off" = 1 ]; then
-  log "batching off skipped end to end: openev serve has no ${BATCHING_OFF_FLAG%%=*} flag"
+  log "batching off skipped: this openev serve does not take batching=off in --db"
 fi
 
 store_lines=()
@@ -355,7 +371,7 @@ n=$(wc -l <"$work/results.jsonl" 2>/dev/null || echo 0)
 echo
 echo "### $STATIONS stations, $PROTOCOL, ${dur_s} s window: $started_at UTC, openev $commit"
 echo
-echo "- Command: \`STATIONS=$STATIONS DURATION=$DURATION WARMUP=$WARMUP RAMP=$RAMP BACKENDS=$BACKENDS BATCHING=$BATCHING PROTOCOL=$PROTOCOL RUNS=$RUNS${METER_INTERVAL:+ METER_INTERVAL=$METER_INTERVAL}${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"}$([ "$SIM_NICE" = 0 ] || echo " SIM_NICE=$SIM_NICE") bash scripts/bench-csms.sh\`"
+echo "- Command: \`STATIONS=$STATIONS DURATION=$DURATION WARMUP=$WARMUP RAMP=$RAMP BACKENDS=$BACKENDS BATCHING=$BATCHING PROTOCOL=$PROTOCOL RUNS=$RUNS${METER_INTERVAL:+ METER_INTERVAL=$METER_INTERVAL}${MAX_BATCH:+ MAX_BATCH=$MAX_BATCH}${SERVER_ENV:+ SERVER_ENV=\"$SERVER_ENV\"}$([ "$SIM_NICE" = 0 ] || echo " SIM_NICE=$SIM_NICE") bash scripts/bench-csms.sh\`"
 echo "- Machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "- openev $commit${dirty:+ with uncommitted changes to $dirty}; $(go version | cut -d' ' -f3)${pgversion:+; $pgversion}"
 echo
