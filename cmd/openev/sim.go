@@ -164,20 +164,8 @@ func runSim(cmd *cobra.Command, f *simFlags, stdout, stderr io.Writer) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	overrideStation(sc, f)
 	cfg := sc.ApplyTo(sim.Config{URL: f.url, Identity: f.id, Version: version, Password: f.password, Logger: logger})
-	if f.evses > 0 || f.connectors > 0 {
-		n := f.evses
-		if n == 0 {
-			n = max(len(cfg.EVSEs), 1)
-		}
-		cfg.EVSEs = scenario.EVSEs(n, f.connectors, 0)
-	}
-	if f.meterInterval > 0 {
-		cfg.MeterInterval = f.meterInterval
-	}
-	if f.speed > 0 {
-		cfg.Speed = f.speed
-	}
 
 	// Ctrl-C or SIGTERM stops the run; the report (or result) still prints.
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -193,6 +181,27 @@ func runSim(cmd *cobra.Command, f *simFlags, stdout, stderr io.Writer) error {
 		return runLoad(ctx, f, cfg, sc, ramp, stdout, stderr)
 	}
 	return runOne(ctx, f, cfg, sc, stdout, stderr)
+}
+
+// overrideStation writes the station flags into the scenario's station
+// settings, so that flags win over the file. It changes the scenario rather
+// than the config because load mode applies the scenario to every station
+// again (load.Run); a flag applied only to the config would be undone there.
+func overrideStation(sc *scenario.Scenario, f *simFlags) {
+	if f.evses > 0 {
+		sc.Station.EVSEs = f.evses
+	} else if f.connectors > 0 {
+		sc.Station.EVSEs = max(sc.Station.EVSEs, 1)
+	}
+	if f.connectors > 0 {
+		sc.Station.Connectors = f.connectors
+	}
+	if f.meterInterval > 0 {
+		sc.Station.MeterInterval = f.meterInterval
+	}
+	if f.speed > 0 {
+		sc.Station.Speed = f.speed
+	}
 }
 
 // runOne runs the scenario on one station and prints each step's outcome.

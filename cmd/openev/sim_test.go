@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/openev/openev/interop/peer"
+	"github.com/openev/openev/sim"
 	"github.com/openev/openev/sim/load"
 	"github.com/openev/openev/sim/load/target"
+	"github.com/openev/openev/sim/scenario"
 )
 
 // ourServer serves the accept-all CSMS built on ocpp.Server and returns its
@@ -227,5 +229,24 @@ func TestSimConnectFailure(t *testing.T) {
 	code, _, errOut := openev(t, "sim", "--url", "ws://127.0.0.1:1/ocpp", "--scenario", "boot")
 	if code != exitFailed || !strings.Contains(errOut, "step 1 (connect)") || !strings.Contains(errOut, "could not connect") {
 		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+}
+
+// TestStationFlagsWinOverTheScenarioInLoadMode checks that the station
+// flags end up in the scenario itself: load mode applies the scenario to
+// every station again, which used to undo --meter-interval and the others.
+func TestStationFlagsWinOverTheScenarioInLoadMode(t *testing.T) {
+	sc, err := scenario.Parse("x.yaml", []byte("name: x\nstation: {meter_interval: 10s, evses: 2, connectors: 1, speed: 5}\nsteps:\n  - wait: 1s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	overrideStation(sc, &simFlags{meterInterval: time.Second, connectors: 3, speed: 60})
+	// What load.Run does for every station:
+	cfg := sc.ApplyTo(sim.Config{})
+	if cfg.MeterInterval != time.Second || cfg.Speed != 60 {
+		t.Errorf("meter interval %v, speed %v: want the flags' 1s and 60", cfg.MeterInterval, cfg.Speed)
+	}
+	if len(cfg.EVSEs) != 2 || cfg.EVSEs[0].Connectors != 3 {
+		t.Errorf("EVSEs %+v: want the scenario's 2 EVSEs with the flag's 3 connectors", cfg.EVSEs)
 	}
 }
