@@ -481,8 +481,10 @@ func (c *Conn) serveInbox() {
 // being handled has been written, so that a handler can make CALLs of its own
 // (a TriggerMessage after a BootNotification, say) that never overtake its
 // CALLRESULT: a Call made inside the handler would go out first, and the
-// handler's answer would wait for the peer's. Outside a handler fn starts at
-// once. Shutdown waits for fn like for a running handler.
+// handler's answer would wait for the peer's. When none of the peer's CALLs
+// is being handled, fn starts at once; called from another goroutine while
+// one is, fn waits for that answer too. Shutdown waits for fn like for a
+// running handler.
 func (c *Conn) AfterReply(fn func()) {
 	c.inMu.Lock()
 	if c.inRunning {

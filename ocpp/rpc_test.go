@@ -311,4 +311,15 @@ func TestLenientModeRepairsTimestampsWithoutZone(t *testing.T) {
 	if p := <-got; !strings.Contains(p, `"timestamp":"2026-03-04T05:06:07Z"`) {
 		t.Fatalf("handler got %s", p)
 	}
+
+	// Valid by the schema's date-time rule, but not for time.Time: a
+	// lower-case t and z must be repaired too, not waved through by the
+	// fast path.
+	rc.send(`[2,"2","StatusNotification",{"timestamp":"2026-03-04t05:06:07z","connectorStatus":"Available","evseId":1,"connectorId":1}]`)
+	if f := rc.next(); f[0] != float64(3) {
+		t.Fatalf("lenient, lower case: got %v", f)
+	}
+	if p := <-got; !strings.Contains(p, `"timestamp":"2026-03-04T05:06:07Z"`) {
+		t.Fatalf("lenient, lower case: handler got %s", p)
+	}
 }

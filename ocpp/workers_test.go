@@ -18,11 +18,21 @@ func TestWorkerPoolReusesAParkedWorker(t *testing.T) {
 	p.run(func() { done <- struct{}{} })
 	<-done
 	waitFor(t, "the worker to park", func() bool { return idleWorkers(p) == 1 })
+	var second chan func()
+	p.mu.Lock()
+	second = p.idle[0]
+	p.mu.Unlock()
 	p.run(func() { done <- struct{}{} })
 	<-done
-	// The second job took the parked worker (no second one was started),
-	// which parks again afterwards.
+	// The second job took the parked worker (no second one was started):
+	// the same worker, with the same channel, parks again, and no other.
 	waitFor(t, "the worker to park again", func() bool { return idleWorkers(p) == 1 })
+	time.Sleep(20 * time.Millisecond)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle) != 1 || p.idle[0] != second {
+		t.Fatalf("%d workers parked (want the first one again, alone)", len(p.idle))
+	}
 }
 
 func TestWorkerPoolParksAtMostMaxIdleAndExpiresThem(t *testing.T) {

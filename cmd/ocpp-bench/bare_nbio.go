@@ -18,7 +18,8 @@ import (
 // connection, answering each CALL with the canned CALLRESULT of bareServer
 // right on the poller. No OCPP library, no handler goroutine: openev's
 // figures above it are the cost of the ocpp package, including the handoff
-// of each CALL to a goroutine where a handler may block.
+// of each CALL to a goroutine where a handler may block. Like openev's nbio
+// wire, it does not check that text frames are UTF-8 (CheckUtf8 is off).
 type bareNbioServer struct {
 	n      atomic.Int64
 	engine *nbhttp.Engine

@@ -487,6 +487,9 @@ func takeBatchParams(params url.Values) (batchParams, error) {
 		}
 		b.max = n
 	}
+	if b.off && b.max > 0 {
+		return b, usageErr("--db: batching=off and max_batch=%d contradict each other: give one of them", b.max)
+	}
 	params.Del("batching")
 	params.Del("max_batch")
 	return b, nil

@@ -125,6 +125,7 @@ func TestServeRejectsBadFlagsWithExitStatus2(t *testing.T) {
 		{"serve", "--db", "mysql://x"},
 		{"serve", "--db", "sqlite://x.db?batching=maybe"},
 		{"serve", "--db", "sqlite://x.db?max_batch=0"},
+		{"serve", "--db", "sqlite://x.db?batching=off&max_batch=64"},
 		{"serve", "--db", "sqlite://x.db?cache=shared"},
 		{"serve", "--db", "postgres://postgres@127.0.0.1:5432/test?max_batch=-3"},
 		{"serve", "--db", "postgres://postgres@127.0.0.1:5432/test?schema="},

@@ -190,8 +190,6 @@ func runSim(cmd *cobra.Command, f *simFlags, stdout, stderr io.Writer) error {
 func overrideStation(sc *scenario.Scenario, f *simFlags) {
 	if f.evses > 0 {
 		sc.Station.EVSEs = f.evses
-	} else if f.connectors > 0 {
-		sc.Station.EVSEs = max(sc.Station.EVSEs, 1)
 	}
 	if f.connectors > 0 {
 		sc.Station.Connectors = f.connectors

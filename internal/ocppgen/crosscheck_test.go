@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -149,9 +150,11 @@ func TestCrossCheck(t *testing.T) {
 						}
 						raw, _ := json.Marshal(c.doc)
 						// The fast path never accepts an invalid payload, and
-						// decides every valid one it can read in place.
+						// decides every valid one it can read in place (it
+						// leaves escapes, and date-times Lenient mode would
+						// rewrite, to the slow path).
 						if accepted := node.Accepts(raw, 0); accepted && !c.valid ||
-							!accepted && c.valid && !bytes.ContainsRune(raw, '\\') {
+							!accepted && c.valid && !bytes.ContainsRune(raw, '\\') && !nonCanonicalDateTime.Match(raw) {
 							t.Errorf("%s %s (full=%v): valid=%v but Accepts=%v\n%s", msg.ID, c.name, full, c.valid, accepted, truncateBytes(raw))
 						}
 						if (viol == nil) != c.valid || (refErr == nil) != c.valid {
@@ -171,6 +174,10 @@ func TestCrossCheck(t *testing.T) {
 		})
 	}
 }
+
+// nonCanonicalDateTime matches a date-time the schema allows but Go's time
+// package does not parse: a lower-case t or z, or a leap second.
+var nonCanonicalDateTime = regexp.MustCompile(`"\d{4}-\d\d-\d\d(t[^"]*|T[^"]*(:60[^"]*|z))"`)
 
 func countActions(f *schemaFile) int {
 	names := map[string]bool{}

@@ -155,7 +155,18 @@ func (n *Node) acceptString(b []byte, i int, skip KindSet) (int, bool) {
 	if enum && !contains(n.Enum, s) || format && !formatOK(n.Format, s) {
 		return end, false
 	}
+	if format && n.Format == DateTime && !canonicalDateTime(s) {
+		return end, false // valid, but Lenient mode would repair it: not sure
+	}
 	return end, true
+}
+
+// canonicalDateTime reports whether a date-time that isDateTime accepts is
+// also one Go's time package parses (RFC3339Nano): upper-case T and Z and
+// no leap second. The others are valid date-times that Lenient mode rewrites
+// (see RepairDateTimes), so Accepts leaves them to the slow path.
+func canonicalDateTime(s string) bool {
+	return len(s) >= 20 && s[10] == 'T' && s[len(s)-1] != 'z' && s[17:19] != "60"
 }
 
 func (n *Node) acceptNumber(b []byte, i int, skip KindSet) (int, bool) {

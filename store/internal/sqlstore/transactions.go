@@ -487,7 +487,10 @@ func (c *txCache) stage(r *txRow) {
 }
 
 // discard forgets the staged rows, and their kept versions, after a
-// savepoint rollback: the rows of the transaction are then unknown.
+// savepoint rollback: the rows of the transaction are then unknown. It is
+// deliberately pessimistic — the failed write staged nothing, and writes of
+// the same batch that succeeded would still be right — because a failed
+// write is rare and a few extra SELECTs are cheaper than a subtle cache bug.
 func (c *txCache) discard() {
 	for id := range c.staged {
 		c.forget(id)
