@@ -403,6 +403,15 @@ func loadOCPISettings(f *serveFlags) (ocpiSettings, error) {
 		}
 		s.publicURL = "http://" + net.JoinHostPort(host, port)
 	}
+	if len(s.parties) > 0 {
+		// The node's own checks, run now on a throwaway store: a mistake
+		// stops start-up before anything else happens (an API key is
+		// generated and printed), named by the flag the operator wrote.
+		if _, err := ocpi.NewNode(ocpi.Config{PublicURL: s.publicURL, Parties: s.parties, Store: ocpi.NewMemoryStore()}); err != nil {
+			msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "ocpi: "), "Config.PublicURL", "--public-url")
+			return s, usageErr("%s", msg)
+		}
+	}
 	return s, nil
 }
 

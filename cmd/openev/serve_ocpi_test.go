@@ -410,6 +410,21 @@ func TestServeMountsOCPIUnderThePublicURLsPath(t *testing.T) {
 	}
 }
 
+// TestBadPublicURLIsRefusedBeforeAnAPIKeyIsGenerated checks that a wrong
+// --public-url stops start-up naming the flag, before serve generates and
+// prints an API key (which would be noise in front of the real error).
+func TestBadPublicURLIsRefusedBeforeAnAPIKeyIsGenerated(t *testing.T) {
+	t.Setenv("OPENEV_API_KEY", "")
+	var errOut bytes.Buffer
+	args := []string{"serve", "--addr", freeAddr(t), "--data-dir", t.TempDir(), "--ocpi-party", "NL-ABC", "--public-url", "https://x.example/ocpi"}
+	if code := runContext(context.Background(), args, &bytes.Buffer{}, &errOut); code != 2 {
+		t.Fatalf("exit %d, want 2: %s", code, errOut.String())
+	}
+	if out := errOut.String(); !strings.Contains(out, "--public-url") || strings.Contains(out, "Config.PublicURL") || strings.Contains(strings.ToLower(out), "api key") {
+		t.Fatalf("want an error naming --public-url and no API key banner, got:\n%s", out)
+	}
+}
+
 func TestServeRejectsBadOCPISettingsWithExitStatus2(t *testing.T) {
 	dir := t.TempDir()
 	badYAML := filepath.Join(dir, "typo.yaml")
