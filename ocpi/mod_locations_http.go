@@ -161,49 +161,105 @@ func (l *Locations) serveReceiver(w http.ResponseWriter, r *Request) error {
 		return err
 	}
 
-	loc, created, err := l.storeReceived(ctx, r.Method, owner, ids, body)
+	loc, outcome, err := l.storeReceived(ctx, r.Method, owner, ids, body)
 	if err != nil {
 		return err
 	}
-	l.received(ctx, owner, loc)
 	status := http.StatusOK
-	if created {
+	switch outcome {
+	case receivedStale:
+		// An older version than the one stored (a delayed retry, or pushes
+		// overtaking each other): it is kept out so that it cannot undo the
+		// newer state, and answered 1000 all the same. PUT and PATCH are
+		// idempotent and the sender's change is already superseded here, so
+		// an error would only make it retry or alarm someone for nothing.
+		l.log.InfoContext(ctx, "ocpi: ignored a pushed location object older than the stored one",
+			"peer", r.Peer.ID, "owner", owner.String(), "path", strings.Join(ids, "/"), "method", r.Method)
+		WriteData(w, status, nil)
+		return nil
+	case receivedCreated:
 		status = http.StatusCreated
 	}
+	l.received(ctx, owner, loc)
 	WriteData(w, status, nil)
 	return nil
 }
 
+// receiveOutcome says what a received PUT or PATCH did to the stored
+// location.
+type receiveOutcome int
+
+const (
+	// receivedUpdated: an existing object was replaced or patched.
+	receivedUpdated receiveOutcome = iota
+	// receivedCreated: the PUT created the object it addressed.
+	receivedCreated
+	// receivedStale: the object's last_updated is older than the stored
+	// one's; nothing was stored.
+	receivedStale
+)
+
+// outcome is receivedCreated when created, receivedUpdated otherwise.
+func outcome(created bool) receiveOutcome {
+	if created {
+		return receivedCreated
+	}
+	return receivedUpdated
+}
+
+// older reports whether an incoming last_updated is before the stored
+// one. Equal ones are not older: a replay of the same version is stored
+// again (idempotent).
+func older(incoming, stored DateTime) bool { return incoming.Before(stored.Time) }
+
+// patchLastUpdated is the last_updated of a PATCH body that patchObject
+// accepted, read by its exact key as patchObject does (encoding/json
+// would also match other spellings of it).
+func patchLastUpdated(body []byte) (DateTime, error) {
+	var p map[string]json.RawMessage
+	var lu DateTime
+	if err := json.Unmarshal(body, &p); err != nil {
+		return DateTime{}, BadJSON(err)
+	}
+	if err := json.Unmarshal(p["last_updated"], &lu); err != nil || lu.IsZero() {
+		return DateTime{}, InvalidParams("last_updated: required in a PATCH (the time of the change)")
+	}
+	return lu, nil
+}
+
 // storeReceived applies a PUT or PATCH body to the received location and
 // stores the result, under writeMu. It returns the location as stored and
-// whether the PUT created the object it addressed.
-func (l *Locations) storeReceived(ctx context.Context, method string, owner PartyID, ids []string, body []byte) (loc Location, created bool, err error) {
+// what the write did; a stale one stores nothing.
+func (l *Locations) storeReceived(ctx context.Context, method string, owner PartyID, ids []string, body []byte) (loc Location, res receiveOutcome, err error) {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	stored, err := l.load(ctx, Received, owner, ids[0])
 	exists := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Location{}, false, err
+		return Location{}, 0, err
 	}
 	if method == http.MethodPut {
-		loc, created, err = receivePut(stored, exists, owner, ids, body)
+		loc, res, err = receivePut(stored, exists, owner, ids, body)
 	} else {
-		loc, err = receivePatch(stored, exists, owner, ids, body)
+		loc, res, err = receivePatch(stored, exists, owner, ids, body)
 	}
 	if err != nil {
-		return Location{}, false, err
+		return Location{}, 0, err
+	}
+	if res == receivedStale {
+		return stored, res, nil
 	}
 	if err := loc.Validate(); err != nil {
-		return Location{}, false, err
+		return Location{}, 0, err
 	}
 	data, err := jsonMarshal(loc)
 	if err != nil {
-		return Location{}, false, err
+		return Location{}, 0, err
 	}
 	if err := l.store.PutObject(ctx, Object{Kind: Received, Module: ModuleLocations, Owner: owner, ID: loc.ID, LastUpdated: loc.LastUpdated.Time, Data: data}); err != nil {
-		return Location{}, false, err
+		return Location{}, 0, err
 	}
-	return loc, created, nil
+	return loc, res, nil
 }
 
 func objectName(ids int) string {
@@ -218,99 +274,138 @@ func objectName(ids int) string {
 
 // receivePut applies a pushed Location, EVSE or Connector to the stored
 // location (exists says whether there is one) and reports whether the
-// pushed object is new.
-func receivePut(stored Location, exists bool, owner PartyID, ids []string, body []byte) (Location, bool, error) {
+// pushed object is new, or stale: older (last_updated) than the stored
+// object it replaces.
+func receivePut(stored Location, exists bool, owner PartyID, ids []string, body []byte) (Location, receiveOutcome, error) {
 	switch len(ids) {
 	case 1:
 		loc, err := DecodeLocation(body)
 		if err != nil {
-			return Location{}, false, err
+			return Location{}, 0, err
 		}
 		var v Validator
 		urlMatch(&v, "id", loc.ID, ids[0], "location_id")
 		urlMatch(&v, "country_code", loc.CountryCode, owner.CountryCode, "country_code")
 		urlMatch(&v, "party_id", loc.PartyID, owner.PartyID, "party_id")
 		if err := v.Err(); err != nil {
-			return Location{}, false, err
+			return Location{}, 0, err
+		}
+		if exists && older(loc.LastUpdated, stored.LastUpdated) {
+			return Location{}, receivedStale, nil
 		}
 		if exists {
 			// An EVSE is never deleted (sessions and CDRs refer to it): one
 			// the CPO leaves out is kept, REMOVED.
 			keepRemovedEVSEs(&loc, stored)
 		}
-		return loc, !exists, nil
+		return loc, outcome(!exists), nil
 	}
 	if !exists {
-		return Location{}, false, unknownLocation("location %q of %s is unknown: PUT the whole Location before its %s", ids[0], owner, strings.ToLower(objectName(len(ids))))
+		return Location{}, 0, unknownLocation("location %q of %s is unknown: PUT the whole Location before its %s", ids[0], owner, strings.ToLower(objectName(len(ids))))
 	}
 	if len(ids) == 2 {
 		e, err := DecodeEVSE(body)
 		if err != nil {
-			return Location{}, false, err
+			return Location{}, 0, err
 		}
 		var v Validator
 		urlMatch(&v, "uid", e.UID, ids[1], "evse_uid")
 		e.ValidateInto(&v, "")
 		if err := v.Err(); err != nil {
-			return Location{}, false, err
+			return Location{}, 0, err
 		}
-		_, had := stored.EVSE(e.UID)
+		old, had := stored.EVSE(e.UID)
+		if had && older(e.LastUpdated, old.LastUpdated) {
+			return Location{}, receivedStale, nil
+		}
 		stored.PutEVSE(e)
-		return stored, !had, nil
+		return stored, outcome(!had), nil
 	}
 	e, ok := stored.EVSE(ids[1])
 	if !ok {
-		return Location{}, false, unknownLocation("location %q of %s has no EVSE %q: PUT the EVSE before its connectors", stored.ID, owner, ids[1])
+		return Location{}, 0, unknownLocation("location %q of %s has no EVSE %q: PUT the EVSE before its connectors", stored.ID, owner, ids[1])
 	}
 	c, err := DecodeConnector(body)
 	if err != nil {
-		return Location{}, false, err
+		return Location{}, 0, err
 	}
 	var v Validator
 	urlMatch(&v, "id", c.ID, ids[2], "connector_id")
 	c.ValidateInto(&v, "")
 	if err := v.Err(); err != nil {
-		return Location{}, false, err
+		return Location{}, 0, err
 	}
-	_, had := e.Connector(c.ID)
-	return stored, !had, stored.PutConnector(e.UID, c)
+	old, had := e.Connector(c.ID)
+	if had && older(c.LastUpdated, old.LastUpdated) {
+		return Location{}, receivedStale, nil
+	}
+	return stored, outcome(!had), stored.PutConnector(e.UID, c)
 }
 
 // receivePatch applies a PATCH body to the stored Location, EVSE or
 // Connector; the patch functions require last_updated and propagate it to
-// the parents.
-func receivePatch(stored Location, exists bool, owner PartyID, ids []string, body []byte) (Location, error) {
+// the parents. A patch whose last_updated is older than the patched
+// object's is receivedStale (checked after the patch applied, so a bad
+// patch is still refused with its error).
+func receivePatch(stored Location, exists bool, owner PartyID, ids []string, body []byte) (Location, receiveOutcome, error) {
 	if !exists {
-		return Location{}, unknownLocation("location %q of %s is unknown: PUT the whole Location first", ids[0], owner)
+		return Location{}, 0, unknownLocation("location %q of %s is unknown: PUT the whole Location first", ids[0], owner)
 	}
 	switch len(ids) {
 	case 1:
-		return PatchLocation(stored, body)
+		patched, err := PatchLocation(stored, body)
+		return patchResult(patched, err, body, stored.LastUpdated)
 	case 2:
 		e, ok := stored.EVSE(ids[1])
 		if !ok {
-			return Location{}, unknownLocation("location %q of %s has no EVSE %q: PUT the EVSE first", stored.ID, owner, ids[1])
+			return Location{}, 0, unknownLocation("location %q of %s has no EVSE %q: PUT the EVSE first", stored.ID, owner, ids[1])
 		}
 		patched, err := PatchEVSE(*e, body)
-		if err != nil {
-			return Location{}, err
+		if res, err := patchOutcome(err, body, e.LastUpdated); err != nil || res == receivedStale {
+			return Location{}, res, err
 		}
 		stored.PutEVSE(patched)
-		return stored, nil
+		return stored, receivedUpdated, nil
 	}
 	e, ok := stored.EVSE(ids[1])
 	if !ok {
-		return Location{}, unknownLocation("location %q of %s has no EVSE %q", stored.ID, owner, ids[1])
+		return Location{}, 0, unknownLocation("location %q of %s has no EVSE %q", stored.ID, owner, ids[1])
 	}
 	c, ok := e.Connector(ids[2])
 	if !ok {
-		return Location{}, unknownLocation("EVSE %q of location %q of %s has no connector %q: PUT the connector first", e.UID, stored.ID, owner, ids[2])
+		return Location{}, 0, unknownLocation("EVSE %q of location %q of %s has no connector %q: PUT the connector first", e.UID, stored.ID, owner, ids[2])
 	}
 	patched, err := PatchConnector(*c, body)
-	if err != nil {
-		return Location{}, err
+	if res, err := patchOutcome(err, body, c.LastUpdated); err != nil || res == receivedStale {
+		return Location{}, res, err
 	}
-	return stored, stored.PutConnector(e.UID, patched)
+	return stored, receivedUpdated, stored.PutConnector(e.UID, patched)
+}
+
+// patchResult is patched and patchOutcome's verdict for a patched location.
+func patchResult(patched Location, err error, body []byte, stored DateTime) (Location, receiveOutcome, error) {
+	res, err := patchOutcome(err, body, stored)
+	if err != nil || res == receivedStale {
+		return Location{}, res, err
+	}
+	return patched, res, nil
+}
+
+// patchOutcome passes on the patch function's error, else compares the
+// patch's own last_updated (not the patched object's, which the stored
+// children may have moved) with the stored object's.
+func patchOutcome(err error, body []byte, stored DateTime) (receiveOutcome, error) {
+	if err != nil {
+		return 0, err
+	}
+	lu, err := patchLastUpdated(body)
+	if err != nil {
+		return 0, err
+	}
+	if older(lu, stored) {
+		return receivedStale, nil
+	}
+	return receivedUpdated, nil
 }
 
 // urlMatch records a problem when the body's identifier differs from the
