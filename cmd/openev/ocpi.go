@@ -71,7 +71,7 @@ in the command line (the request was not sent). See docs/ocpi-client.md.`,
   openev ocpi versions https://peer.example.com/ocpi/versions
   openev ocpi endpoints https://peer.example.com/ocpi/versions
   openev ocpi list --versions-url https://peer.example.com/ocpi/versions --module locations --from NL-EMS --to ES-CPO
-  openev ocpi get --versions-url https://peer.example.com/ocpi/versions --module locations ES CPO LOC1
+  openev ocpi get --versions-url https://peer.example.com/ocpi/versions --module locations LOC1
   openev ocpi patch https://peer.example.com/ocpi/2.2.1/tokens/NL/EMS/TOKEN1 --data '{"valid":false,"last_updated":"2026-01-01T10:00:00Z"}'`,
 	}
 	cmd.SetOut(stdout)
@@ -308,7 +308,7 @@ func (s *ocpiSession) resolve(ctx context.Context, t *ocpiTargetFlags, args []st
 	}
 	for _, a := range args {
 		if strings.Contains(a, "://") {
-			return ocpiTarget{}, usageErr("ocpi: %q looks like a URL: with --versions-url the arguments are path segments after the module's URL (e.g. NL ABC LOC1)", a)
+			return ocpiTarget{}, usageErr("ocpi: %q looks like a URL: with --versions-url the arguments are path segments after the module's URL (e.g. LOC1 for a locations Sender, NL ABC TOKEN1 for a tokens Receiver)", a)
 		}
 	}
 	d, _, err := s.discover(ctx, t.versionsURL)
@@ -378,8 +378,11 @@ func newOCPIGetCmd(f *ocpiFlags, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get <url> | get --versions-url U --module M [--role R] [path segment...]",
 		Short: "Fetch one object and print it",
-		Example: `  openev ocpi get https://peer.example.com/ocpi/2.2.1/locations/ES/CPO/LOC1
-  openev ocpi get --versions-url https://peer.example.com/ocpi/versions --module locations ES CPO LOC1`,
+		Example: `  # a CPO's locations Sender: {locations_url}/{location_id}[/{evse_uid}[/{connector_id}]]
+  openev ocpi get https://cpo.example.com/ocpi/2.2.1/locations/LOC1
+  openev ocpi get --versions-url https://cpo.example.com/ocpi/versions --module locations LOC1 E1 1
+  # an eMSP's locations Receiver: {locations_url}/{country_code}/{party_id}/{location_id}[/...]
+  openev ocpi get --versions-url https://emsp.example.com/ocpi/versions --module locations --role RECEIVER ES CPO LOC1`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, s, err := newOCPISession(cmd.Context(), f, stdout, stderr)
 			if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -21,7 +22,7 @@ import (
 	"github.com/openev/openev/ocpi"
 )
 
-// ocpiSeenRequest is one request a ocpiFakeModule received.
+// ocpiSeenRequest is one request a module under test received.
 type ocpiSeenRequest struct {
 	Method string
 	Path   []string
@@ -32,31 +33,76 @@ type ocpiSeenRequest struct {
 	To     ocpi.PartyID
 }
 
-// ocpiFakeModule is a small real OCPI module keeping objects in memory by
-// their path under the module: GET without a path is the paginated list
-// (ordered by last_updated, written with ocpi.WritePage), GET/PUT/PATCH/
-// DELETE with a path read, replace, merge or remove one object. It records
-// every request it gets.
+// ocpiRequestLog records the requests a module gets.
+type ocpiRequestLog struct {
+	mu       sync.Mutex
+	requests []ocpiSeenRequest
+}
+
+// record reads r's body, logs the request and leaves the body readable
+// again for the module.
+func (l *ocpiRequestLog) record(r *ocpi.Request) []byte {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.requests = append(l.requests, ocpiSeenRequest{Method: r.Method, Path: r.Path, Query: r.URL.Query(),
+		Header: r.Header.Clone(), Body: string(body), From: r.From, To: r.To})
+	return body
+}
+
+func (l *ocpiRequestLog) seen() []ocpiSeenRequest {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.requests)
+}
+
+// ocpiRecordedModule is a real module (ocpi.Locations' Sender, say) whose
+// requests are recorded before it serves them.
+type ocpiRecordedModule struct {
+	ocpi.Module
+	ocpiRequestLog
+}
+
+func (m *ocpiRecordedModule) ServeOCPI(w http.ResponseWriter, r *ocpi.Request) {
+	m.record(r)
+	m.Module.ServeOCPI(w, r)
+}
+
+// ocpiFakeModule is a small OCPI module for the modules openEV does not
+// implement yet (tokens), keeping objects in memory by their path under the
+// module: GET without a path is the paginated list (ordered by
+// last_updated, written with ocpi.WritePage), GET/PUT/PATCH/DELETE with a
+// path read, replace, merge or remove one object. It records every request
+// it gets. Like a real module it refuses a path of the wrong shape for its
+// role: a Sender's objects are {url}/{id}[/{id}[/{id}]], a Receiver's
+// {url}/{country_code}/{party_id}/{id}, so a test using the other form
+// fails.
 type ocpiFakeModule struct {
 	id       ocpi.ModuleID
 	role     ocpi.InterfaceRole
 	maxLimit int
 	endpoint *url.URL
 
-	mu       sync.Mutex
-	objects  map[string]json.RawMessage
-	requests []ocpiSeenRequest
+	ocpiRequestLog
+	objects map[string]json.RawMessage // guarded by ocpiRequestLog.mu
 }
 
 func (m *ocpiFakeModule) Identifier() ocpi.ModuleID         { return m.id }
 func (m *ocpiFakeModule) InterfaceRole() ocpi.InterfaceRole { return m.role }
 
 func (m *ocpiFakeModule) ServeOCPI(w http.ResponseWriter, r *ocpi.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body := m.record(r)
+	if m.role == ocpi.Sender && len(r.Path) > 3 {
+		ocpi.WriteError(w, ocpi.Errorf(http.StatusNotFound, ocpi.StatusClientError, "no such %s resource: a Sender's objects are {url}/{id}[/{id}[/{id}]], got %d segments", m.id, len(r.Path)))
+		return
+	}
+	if m.role == ocpi.Receiver && len(r.Path) != 3 {
+		ocpi.WriteError(w, ocpi.Errorf(http.StatusNotFound, ocpi.StatusClientError, "no such %s resource: a Receiver's objects are {url}/{country_code}/{party_id}/{id}, got %d segments", m.id, len(r.Path)))
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.requests = append(m.requests, ocpiSeenRequest{Method: r.Method, Path: r.Path, Query: r.URL.Query(),
-		Header: r.Header.Clone(), Body: string(body), From: r.From, To: r.To})
 	key := strings.Join(r.Path, "/")
 	switch {
 	case r.Method == http.MethodGet && key == "":
@@ -132,12 +178,6 @@ func (m *ocpiFakeModule) serveList(w http.ResponseWriter, r *ocpi.Request) {
 	ocpi.WritePage(w, r.Request, m.endpoint, p, len(all), page)
 }
 
-func (m *ocpiFakeModule) seen() []ocpiSeenRequest {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.requests)
-}
-
 func (m *ocpiFakeModule) object(key string) (json.RawMessage, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -177,34 +217,64 @@ func startOCPINodeWith(t *testing.T, party ocpi.CredentialsRole, store ocpi.Stor
 	return node
 }
 
-// ocpiPeer is a CPO node (ES-CPO) with a locations Sender holding seven
-// locations and a tokens Receiver, at which an eMSP node (NL-EMS) has
-// registered: token is what the eMSP calls the CPO with.
+// ocpiPeer is a CPO node (ES-CPO) with the real locations Sender
+// (ocpi.Locations, recorded) holding seven locations and a tokens Receiver,
+// at which an eMSP node (NL-EMS) has registered: token is what the eMSP
+// calls the CPO with.
 type ocpiPeer struct {
 	cpo                *ocpi.Node
 	versionsURL, base  string
 	token              string
-	locations, tokens  *ocpiFakeModule
+	cpoLocations       *ocpi.Locations
+	locations          *ocpiRecordedModule
+	tokens             *ocpiFakeModule
 	firstLocationTimes []time.Time
 }
 
 var ocpiLocationsEpoch = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
+var ocpiCPOParty = ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}}
+
+// ocpiTestLocation is location LOCn of ES-CPO, changed at, with one EVSE E1
+// with connector 1.
+func ocpiTestLocation(n int, at time.Time) string {
+	stamp := ocpi.NewDateTime(at).String()
+	return fmt.Sprintf(`{"country_code":"ES","party_id":"CPO","id":"LOC%d","publish":true,"name":"Estación %d","address":"Calle %d","city":"Madrid","country":"ESP","coordinates":{"latitude":"40.41680","longitude":"-3.70380"},"time_zone":"Europe/Madrid",`+
+		`"evses":[{"uid":"E1","evse_id":"ES*CPO*E%d","status":"AVAILABLE","connectors":[{"id":"1","standard":"IEC_62196_T2","format":"SOCKET","power_type":"AC_3_PHASE","max_voltage":230,"max_amperage":32,"last_updated":%q}],"last_updated":%q}],"last_updated":%q}`,
+		n, n, n, n, stamp, stamp, stamp)
+}
+
 func newOCPIPeer(t *testing.T) *ocpiPeer {
 	t.Helper()
-	locs := &ocpiFakeModule{id: ocpi.ModuleLocations, role: ocpi.Sender, maxLimit: 3, objects: map[string]json.RawMessage{}}
+	ctx := context.Background()
+	toks := &ocpiFakeModule{id: ocpi.ModuleTokens, role: ocpi.Receiver, maxLimit: 3, objects: map[string]json.RawMessage{}}
+	var locs *ocpi.Locations
+	var recorded *ocpiRecordedModule
+	cpo := startOCPINodeWith(t, ocpiCPOParty, ocpi.NewMemoryStore(), func(node *ocpi.Node, base string) {
+		locs = ocpi.NewLocations(node, ocpi.LocationsOptions{})
+		recorded = &ocpiRecordedModule{Module: locs.Sender()}
+		node.Handle(recorded)
+		ep, err := url.Parse(base + "/ocpi/2.2.1/receiver/tokens")
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks.endpoint = ep
+		node.Handle(toks)
+	})
+	t.Cleanup(locs.Close)
 	var times []time.Time
 	for i := 1; i <= 7; i++ {
 		at := ocpiLocationsEpoch.Add(time.Duration(i) * time.Hour)
 		times = append(times, at)
-		locs.objects[fmt.Sprintf("ES/CPO/LOC%d", i)] = json.RawMessage(fmt.Sprintf(
-			`{"country_code":"ES","party_id":"CPO","id":"LOC%d","publish":true,"name":"Estación %d","address":"Calle %d","city":"Madrid","country":"ESP","coordinates":{"latitude":"40.4","longitude":"-3.7"},"time_zone":"Europe/Madrid","evses":[],"last_updated":%q}`,
-			i, i, i, ocpi.NewDateTime(at).String()))
+		loc, err := ocpi.DecodeLocation([]byte(ocpiTestLocation(i, at)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := locs.PutLocation(ctx, ocpiCPOParty.Party(), loc); err != nil {
+			t.Fatal(err)
+		}
 	}
-	toks := &ocpiFakeModule{id: ocpi.ModuleTokens, role: ocpi.Receiver, maxLimit: 3, objects: map[string]json.RawMessage{}}
-	cpo := startOCPINode(t, ocpi.CredentialsRole{Role: ocpi.RoleCPO, CountryCode: "ES", PartyID: "CPO", BusinessDetails: ocpi.BusinessDetails{Name: "Spain CPO"}}, locs, toks)
 	emsp := startOCPINode(t, ocpi.CredentialsRole{Role: ocpi.RoleEMSP, CountryCode: "NL", PartyID: "EMS", BusinessDetails: ocpi.BusinessDetails{Name: "Dutch eMSP"}})
-	ctx := context.Background()
 	pending, err := cpo.IssueTokenA(ctx, "dutch emsp")
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +284,21 @@ func newOCPIPeer(t *testing.T) *ocpiPeer {
 		t.Fatal(err)
 	}
 	return &ocpiPeer{cpo: cpo, versionsURL: cpo.VersionsURL(), base: strings.TrimSuffix(cpo.VersionsURL(), "/versions") + "/2.2.1",
-		token: registered.OutgoingToken, locations: locs, tokens: toks, firstLocationTimes: times}
+		token: registered.OutgoingToken, cpoLocations: locs, locations: recorded, tokens: toks, firstLocationTimes: times}
+}
+
+// location is the CPO's location id as the Sender serves it, compact.
+func (p *ocpiPeer) location(t *testing.T, id string) string {
+	t.Helper()
+	loc, err := p.cpoLocations.Location(context.Background(), ocpiCPOParty.Party(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // run runs `openev ocpi args...` with the peer's token.
@@ -288,7 +372,7 @@ func TestOCPIEndpointsOfAVersionThePeerLacksNamesTheOffered(t *testing.T) {
 
 func TestOCPIGetByURLAndByModuleDiscovery(t *testing.T) {
 	p := newOCPIPeer(t)
-	direct := p.base + "/sender/locations/ES/CPO/LOC3"
+	direct := p.base + "/sender/locations/LOC3"
 	code, out, errOut := p.run(t, "get", direct, "--from", "NL-EMS", "--to", "ES-CPO")
 	wantOCPIExit(t, code, out, errOut, 0)
 	var loc map[string]any
@@ -299,18 +383,51 @@ func TestOCPIGetByURLAndByModuleDiscovery(t *testing.T) {
 		t.Errorf("human output is not indented JSON:\n%s", out)
 	}
 
-	code, out, errOut = p.run(t, "get", "--versions-url", p.versionsURL, "--module", "locations", "ES", "CPO", "LOC5", "--json")
+	code, out, errOut = p.run(t, "get", "--versions-url", p.versionsURL, "--module", "locations", "LOC5", "--json")
 	wantOCPIExit(t, code, out, errOut, 0)
-	if want, _ := p.locations.object("ES/CPO/LOC5"); strings.TrimSpace(out) != string(ocpiCompactJSON(want)) {
+	if want := p.location(t, "LOC5"); strings.TrimSpace(out) != want {
 		t.Fatalf("--json output %s, want %s", out, want)
 	}
 	reqs := p.locations.seen()
-	if last := reqs[len(reqs)-1]; last.Method != http.MethodGet || strings.Join(last.Path, "/") != "ES/CPO/LOC5" {
+	if last := reqs[len(reqs)-1]; last.Method != http.MethodGet || strings.Join(last.Path, "/") != "LOC5" {
 		t.Fatalf("the module got %+v", last)
 	}
 	first := reqs[len(reqs)-2]
 	if first.Header.Get(ocpi.HeaderFromCountryCode) != "NL" || first.Header.Get(ocpi.HeaderToPartyID) != "CPO" {
 		t.Errorf("routing headers of the get by URL: %v", first.Header)
+	}
+}
+
+func TestOCPIGetOfAnEVSEAndAConnectorAtTheSender(t *testing.T) {
+	p := newOCPIPeer(t)
+	code, out, errOut := p.run(t, "get", "--versions-url", p.versionsURL, "--module", "locations", "LOC2", "E1", "--json")
+	wantOCPIExit(t, code, out, errOut, 0)
+	var evse ocpi.EVSE
+	if err := json.Unmarshal([]byte(out), &evse); err != nil || evse.UID != "E1" || evse.EVSEID != "ES*CPO*E2" || len(evse.Connectors) != 1 {
+		t.Fatalf("EVSE: %v\n%s", err, out)
+	}
+	code, out, errOut = p.run(t, "get", "--versions-url", p.versionsURL, "--module", "locations", "LOC2", "E1", "1", "--json")
+	wantOCPIExit(t, code, out, errOut, 0)
+	var c ocpi.Connector
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.ID != "1" || c.MaxAmperage != 32 {
+		t.Fatalf("connector: %v\n%s", err, out)
+	}
+	reqs := p.locations.seen()
+	if got := strings.Join(reqs[len(reqs)-1].Path, "/"); got != "LOC2/E1/1" {
+		t.Errorf("the Sender got path %q, want LOC2/E1/1", got)
+	}
+}
+
+// The Receiver's {country_code}/{party_id}/{location_id} form sent to a
+// Sender names location "ES", EVSE "CPO", connector "LOC1": the CPO answers
+// 2003, and the message says which location it looked for.
+func TestOCPIGetWithTheReceiverPathAtTheSenderIsUnknown(t *testing.T) {
+	p := newOCPIPeer(t)
+	code, out, errOut := p.run(t, "get", "--versions-url", p.versionsURL, "--module", "locations", "ES", "CPO", "LOC1")
+	wantOCPIExit(t, code, out, errOut, exitFailed)
+	want := "GET " + p.base + "/sender/locations/ES/CPO/LOC1: the peer answered status_code 2003 (unknown location, HTTP 404): location \"ES\" of ES-CPO is unknown"
+	if !strings.Contains(errOut, want) || out != "" {
+		t.Fatalf("stderr:\n%s\nwant %q", errOut, want)
 	}
 }
 
@@ -356,8 +473,8 @@ func TestOCPIListHumanLinesWithDateFilters(t *testing.T) {
 	wantOCPIExit(t, code, out, errOut, 0)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	want := []string{
-		`LOC2  2026-03-01T10:00:00Z  party=ES-CPO  name="Estación 2"  address="Calle 2, Madrid, ESP"  evses=0`,
-		`LOC3  2026-03-01T11:00:00Z  party=ES-CPO  name="Estación 3"  address="Calle 3, Madrid, ESP"  evses=0`,
+		`LOC2  2026-03-01T10:00:00Z  party=ES-CPO  name="Estación 2"  address="Calle 2, Madrid, ESP"  evses=1`,
+		`LOC3  2026-03-01T11:00:00Z  party=ES-CPO  name="Estación 3"  address="Calle 3, Madrid, ESP"  evses=1`,
 	}
 	if !slices.Equal(lines, want) {
 		t.Fatalf("lines:\n%s\nwant:\n%s", out, strings.Join(want, "\n"))
@@ -545,7 +662,7 @@ func TestOCPIRefusedTokenSaysToCheckIt(t *testing.T) {
 	}
 	code, out, errOut = openev(t, "ocpi", "--token", pending.IncomingToken, "versions", p.versionsURL)
 	wantOCPIExit(t, code, out, errOut, 0)
-	code, out, errOut = openev(t, "ocpi", "--token", pending.IncomingToken, "get", p.base+"/sender/locations/ES/CPO/LOC1")
+	code, out, errOut = openev(t, "ocpi", "--token", pending.IncomingToken, "get", p.base+"/sender/locations/LOC1")
 	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "the peer refused the token (HTTP 401: this token (token A) may only be used for versions") {
 		t.Fatalf("token A on a module, stderr:\n%s", errOut)
@@ -555,7 +672,7 @@ func TestOCPIRefusedTokenSaysToCheckIt(t *testing.T) {
 func TestOCPITokenFromTheEnvironmentAndRawToken(t *testing.T) {
 	p := newOCPIPeer(t)
 	t.Setenv(ocpiTokenEnv, p.token)
-	code, out, errOut := openev(t, "ocpi", "get", p.base+"/sender/locations/ES/CPO/LOC1", "--raw-token")
+	code, out, errOut := openev(t, "ocpi", "get", p.base+"/sender/locations/LOC1", "--raw-token")
 	wantOCPIExit(t, code, out, errOut, 0)
 	reqs := p.locations.seen()
 	if got := reqs[0].Header.Get("Authorization"); got != "Token "+p.token {
@@ -565,15 +682,15 @@ func TestOCPITokenFromTheEnvironmentAndRawToken(t *testing.T) {
 
 func TestOCPIErrorStatusIsPrintedWithCodeAndMessage(t *testing.T) {
 	p := newOCPIPeer(t)
-	code, out, errOut := p.run(t, "get", p.base+"/sender/locations/ES/CPO/NOPE")
+	code, out, errOut := p.run(t, "get", p.base+"/sender/locations/NOPE")
 	wantOCPIExit(t, code, out, errOut, exitFailed)
-	want := "GET " + p.base + "/sender/locations/ES/CPO/NOPE: the peer answered status_code 2003 (unknown location, HTTP 404): no object ES/CPO/NOPE here"
+	want := "GET " + p.base + "/sender/locations/NOPE: the peer answered status_code 2003 (unknown location, HTTP 404): location \"NOPE\" of ES-CPO is unknown"
 	if !strings.Contains(errOut, want) || out != "" {
 		t.Fatalf("stderr:\n%s\nwant %q", errOut, want)
 	}
 
 	// The Node's own 2001 for a bad routing header reaches the user too.
-	code, out, errOut = p.run(t, "get", p.base+"/sender/locations/ES/CPO/LOC1", "--from", "FR-XYZ")
+	code, out, errOut = p.run(t, "get", p.base+"/sender/locations/LOC1", "--from", "FR-XYZ")
 	wantOCPIExit(t, code, out, errOut, exitFailed)
 	if !strings.Contains(errOut, "status_code 2000") || !strings.Contains(errOut, "FR-XYZ is not one of your parties") {
 		t.Fatalf("stderr:\n%s", errOut)
@@ -670,9 +787,9 @@ func TestOCPIAnswerWithoutEnvelopeShowsStatusAndBody(t *testing.T) {
 		_, _ = io.WriteString(w, "<html>502 Bad Gateway</html>")
 	}))
 	t.Cleanup(srv.Close)
-	code, out, errOut := openev(t, "ocpi", "--token", "t0ken", "get", srv.URL+"/ocpi/2.2.1/locations/ES/CPO/LOC1")
+	code, out, errOut := openev(t, "ocpi", "--token", "t0ken", "get", srv.URL+"/ocpi/2.2.1/locations/LOC1")
 	wantOCPIExit(t, code, out, errOut, exitFailed)
-	want := "GET " + srv.URL + "/ocpi/2.2.1/locations/ES/CPO/LOC1: HTTP 502: body \"<html>502 Bad Gateway</html>\": the peer (or a proxy in front of it) failed"
+	want := "GET " + srv.URL + "/ocpi/2.2.1/locations/LOC1: HTTP 502: body \"<html>502 Bad Gateway</html>\": the peer (or a proxy in front of it) failed"
 	if !strings.Contains(errOut, want) {
 		t.Fatalf("stderr:\n%s\nwant %q", errOut, want)
 	}
@@ -687,7 +804,7 @@ func TestOCPIModuleListedWithBothRolesNeedsRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Token A may read versions and details, so discovery works with it.
-	code, out, errOut := openev(t, "ocpi", "--token", pending.IncomingToken, "get", "--versions-url", both.VersionsURL(), "--module", "locations", "ES", "CPO", "LOC1")
+	code, out, errOut := openev(t, "ocpi", "--token", pending.IncomingToken, "get", "--versions-url", both.VersionsURL(), "--module", "locations", "LOC1")
 	wantOCPIExit(t, code, out, errOut, exitUsage)
 	if !strings.Contains(errOut, "lists locations as both SENDER and RECEIVER: pass --role SENDER or --role RECEIVER") {
 		t.Fatalf("stderr:\n%s", errOut)
