@@ -575,6 +575,20 @@ func TestOCPIPutPatchDeleteReachTheModule(t *testing.T) {
 	}
 }
 
+// A tokens Receiver object is {country_code}/{party_id}/{token_uid}; the
+// peer's refusal of a shorter path reaches the user with its status code.
+func TestOCPIPutToAReceiverWithoutCountryAndPartyIsRefusedByThePeer(t *testing.T) {
+	p := newOCPIPeer(t)
+	code, out, errOut := p.run(t, "put", p.base+"/receiver/tokens/TOK1", "--data", `{"uid":"TOK1","last_updated":"2026-03-01T10:00:00Z"}`)
+	wantOCPIExit(t, code, out, errOut, exitFailed)
+	if !strings.Contains(errOut, "status_code 2000") || !strings.Contains(errOut, "{country_code}/{party_id}/{id}, got 1 segments") {
+		t.Fatalf("stderr:\n%s", errOut)
+	}
+	if _, ok := p.tokens.object("TOK1"); ok {
+		t.Fatal("the refused PUT was stored")
+	}
+}
+
 func TestOCPIPutReadsTheBodyFromStdin(t *testing.T) {
 	p := newOCPIPeer(t)
 	r, w, err := os.Pipe()
