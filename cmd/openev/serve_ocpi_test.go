@@ -280,7 +280,10 @@ func ocpiScenario(t *testing.T, cpoDB, emspDB ocpiDB) {
 	if code := cpo.api("POST", "/api/v1/ocpi/peers/"+cpoPeer.ID+"/rotate", cpoKey, "", &rotated); code != 200 || rotated.Status != ocpi.PeerRegistered {
 		t.Fatalf("rotate: %d %+v", code, rotated)
 	}
-	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "BLOCKED", time.Now()), nil)
+	// Later than the PATCH above, which the CPO stamped "now" to the
+	// millisecond (the body has whole seconds): a receiver ignores an older
+	// version of what it holds.
+	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "BLOCKED", time.Now().Add(2*time.Second)), nil)
 	eventually(t, "a push after the rotation", received(emsp, ocpi.StatusBlocked))
 	var pulled struct{ Stored int }
 	if code := emsp.api("POST", "/api/v1/ocpi/peers/"+issued.Peer.ID+"/pull/locations", emspKey, "", &pulled); code != 200 {
@@ -296,7 +299,7 @@ func ocpiScenario(t *testing.T, cpoDB, emspDB ocpiDB) {
 	if problem := received(emsp, ocpi.StatusBlocked)(); problem != "" {
 		t.Fatalf("after a restart: %s", problem)
 	}
-	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "AVAILABLE", time.Now()), nil)
+	cpo.api("PUT", "/api/v1/locations/LOC1", cpoKey, testLocationBody("LOC1", "AVAILABLE", time.Now().Add(4*time.Second)), nil)
 	eventually(t, "a push to the restarted eMSP", received(emsp, ocpi.StatusAvailable))
 
 	var newToken string
