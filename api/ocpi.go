@@ -490,13 +490,14 @@ func addOCPIToOpenAPI(doc obj) {
 	schemas["OCPIPeer"] = obj{"type": "object", "description": "A peer OCPI platform. Tokens are never shown, except the token A at creation.",
 		"properties": obj{
 			"id": obj{"type": "string"}, "name": obj{"type": "string"},
-			"status":       obj{"type": "string", "enum": []string{"PENDING", "REGISTERED", "UNREGISTERED"}},
-			"raw_token":    obj{"type": "boolean", "description": "We send our token to this peer unencoded (pre-2.2.1 peers)."},
-			"versions_url": obj{"type": "string", "description": "The peer's versions endpoint."},
-			"version":      obj{"type": "string"},
-			"endpoints":    obj{"type": "array", "items": obj{"type": "object"}},
-			"roles":        obj{"type": "array", "description": "The peer's parties (OCPI CredentialsRole).", "items": obj{"type": "object"}},
-			"created":      dt, "updated": dt,
+			"status":          obj{"type": "string", "enum": []string{"PENDING", "REGISTERED", "UNREGISTERED"}},
+			"raw_token":       obj{"type": "boolean", "description": "We send our token to this peer unencoded (pre-2.2.1 peers)."},
+			"raw_token_fixed": obj{"type": "boolean", "description": "raw_token was set with PATCH (or proven by the peer's API refusing the other encoding) and no longer follows how the peer sends its token to us."},
+			"versions_url":    obj{"type": "string", "description": "The peer's versions endpoint."},
+			"version":         obj{"type": "string"},
+			"endpoints":       obj{"type": "array", "items": obj{"type": "object"}},
+			"roles":           obj{"type": "array", "description": "The peer's parties (OCPI CredentialsRole).", "items": obj{"type": "object"}},
+			"created":         dt, "updated": dt,
 			"warning": obj{"type": "string", "description": "Set when the change was made here but the peer could not be told."},
 		}}
 	schemas["OCPITokenA"] = obj{"type": "object", "properties": obj{

@@ -124,6 +124,7 @@ func (n *Node) acceptCredentials(w http.ResponseWriter, r *http.Request, peer Pe
 		p.IncomingToken = newToken
 		p.OutgoingToken = c.Token
 		p.RawToken = d.raw
+		p.RawTokenFixed = p.RawTokenFixed || d.switched
 		p.VersionsURL = c.URL
 		p.Version = d.version
 		p.Endpoints = d.endpoints
@@ -166,6 +167,9 @@ type discovery struct {
 	version   VersionNumber
 	endpoints []Endpoint
 	raw       bool // the peer accepted the token only unencoded
+	// switched: the peer refused the encoding tried first (401) and
+	// accepted the other; this evidence pins raw (Peer.RawTokenFixed).
+	switched bool
 }
 
 // discover fetches the peer's versions and the details of 2.2.1 with
@@ -178,12 +182,14 @@ func (n *Node) discover(ctx context.Context, versionsURL, token string, raw bool
 		return errorCausedBy(err, http.StatusOK, StatusUnableToUseClientAPI, "cannot use the OCPI API at %s with the token given: %v; check that this versions URL is reachable from us and accepts that token", redactURL(versionsURL), err)
 	}
 	c := &Client{HTTPClient: n.cfg.HTTPClient, Token: token, RawToken: raw, Logger: n.cfg.Logger}
+	switched := false
 	versions, err := c.Versions(ctx, versionsURL)
 	if err != nil && isUnauthorized(err) {
 		c.RawToken = !raw
 		var err2 error
 		if versions, err2 = c.Versions(ctx, versionsURL); err2 == nil {
 			err = nil
+			switched = true
 		}
 	}
 	if err != nil {
@@ -204,7 +210,7 @@ func (n *Node) discover(ctx context.Context, versionsURL, token string, raw bool
 	if err != nil {
 		return discovery{}, unusable(err)
 	}
-	d := discovery{version: Version221, endpoints: details.Endpoints, raw: c.RawToken}
+	d := discovery{version: Version221, endpoints: details.Endpoints, raw: c.RawToken, switched: switched}
 	if _, ok := n.credentialsEndpoint(Peer{Endpoints: d.endpoints}); !ok {
 		return discovery{}, Errorf(http.StatusOK, StatusNoMatchingEndpoints, "the version details at %s list no credentials endpoint: list one (identifier credentials) and try again", redactURL(detailsURL))
 	}

@@ -1,6 +1,7 @@
 package ocpi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -397,17 +398,42 @@ func (n *Node) authenticate(r *http.Request) (Peer, string, error) {
 			continue // the store matched something else; do not trust it
 		}
 		// The last candidate is the header value itself: a raw token.
-		if raw := i == len(candidates)-1; raw && !peer.RawToken {
-			peer.RawToken = true
-			if _, err := n.updatePeer(ctx, peer.ID, func(p *Peer) error { p.RawToken = true; return nil }); err != nil {
-				n.cfg.Logger.WarnContext(ctx, "ocpi: saving the raw-token mode of a peer", "peer", peer.ID, "error", err)
-			} else {
-				n.cfg.Logger.InfoContext(ctx, "ocpi: the peer sends its token unencoded; we will call it so too", "peer", peer.ID)
-			}
-		}
+		n.followTokenEncoding(ctx, &peer, i == len(candidates)-1)
 		return peer, tok, nil
 	}
 	return Peer{}, "", unauthorized("unknown credentials token: send Authorization: Token <base64 of the token we issued to you>")
+}
+
+// followTokenEncoding makes us call the peer the way it called us: a raw
+// token switches RawToken on, a base64 one off again, so that one raw
+// request (a misconfigured client, a test tool) does not decide for good.
+// A peer whose mode is fixed (Peer.RawTokenFixed: the operator chose it
+// with SetRawToken, or the peer's API refused the other encoding) keeps
+// it. A failed save is logged and the request still served: the next
+// request tries again.
+func (n *Node) followTokenEncoding(ctx context.Context, peer *Peer, raw bool) {
+	if peer.RawToken == raw || peer.RawTokenFixed {
+		return
+	}
+	saved, err := n.updatePeer(ctx, peer.ID, func(p *Peer) error {
+		if !p.RawTokenFixed { // fixed meanwhile: the choice stands
+			p.RawToken = raw
+		}
+		return nil
+	})
+	if err != nil {
+		n.cfg.Logger.WarnContext(ctx, "ocpi: saving the raw-token mode of a peer", "peer", peer.ID, "raw_token", raw, "error", err)
+		return
+	}
+	peer.RawToken, peer.RawTokenFixed = saved.RawToken, saved.RawTokenFixed
+	if saved.RawToken != raw {
+		return
+	}
+	if raw {
+		n.cfg.Logger.InfoContext(ctx, "ocpi: the peer sends its token unencoded; we will call it so too", "peer", peer.ID)
+	} else {
+		n.cfg.Logger.InfoContext(ctx, "ocpi: the peer sends its token base64-encoded again; we will call it so too", "peer", peer.ID)
+	}
 }
 
 // versionDetails lists credentials and every module added with Handle.

@@ -94,7 +94,7 @@ func (n *Node) Register(ctx context.Context, versionsURL, tokenA string) (Peer, 
 	// The peer calls our versions with token B while it handles the POST,
 	// so the peer must exist (PENDING, token B) before we send it.
 	tokenB := NewToken()
-	p := Peer{ID: NewRequestID(), Status: PeerPending, IncomingToken: tokenB, RawToken: d.raw,
+	p := Peer{ID: NewRequestID(), Status: PeerPending, IncomingToken: tokenB, RawToken: d.raw, RawTokenFixed: d.switched,
 		VersionsURL: versionsURL, Version: d.version, Endpoints: d.endpoints}
 	n.setRegistering(p.ID, true)
 	defer n.setRegistering(p.ID, false)
@@ -242,14 +242,14 @@ func (n *Node) Unregister(ctx context.Context, peerID string) (Peer, error) {
 
 // SetRawToken sets how we send our token to the peer: raw ("Token abc",
 // what 2.1.1 and 2.2 peers expect) or, when raw is false, base64 as 2.2.1
-// requires. The node detects it by itself (a peer that sends us a raw
-// token, or answers 401 to base64 during registration, is called raw);
-// this is the operator's override for a peer that gets it wrong. A peer
-// that then sends us a raw token switches it back on.
+// requires. The node detects it by itself (we call a peer the way it
+// called us last, or the way its API accepted during registration); this
+// is the operator's override for a peer that gets it wrong, and it stays:
+// the peer's requests no longer change it (Peer.RawTokenFixed).
 func (n *Node) SetRawToken(ctx context.Context, peerID string, raw bool) (Peer, error) {
 	unlock := n.lockPeer(peerID)
 	defer unlock()
-	p, err := n.updatePeer(ctx, peerID, func(p *Peer) error { p.RawToken = raw; return nil })
+	p, err := n.updatePeer(ctx, peerID, func(p *Peer) error { p.RawToken, p.RawTokenFixed = raw, true; return nil })
 	if err != nil {
 		return Peer{}, fmt.Errorf("ocpi: set the raw-token mode of peer %s: %w", peerID, err)
 	}

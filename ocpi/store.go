@@ -43,9 +43,15 @@ type Peer struct {
 	PreviousTokenExpires time.Time `json:"-"`
 	// OutgoingToken is the token we send to call the peer (its token B or C).
 	OutgoingToken string `json:"-"`
-	// RawToken makes us send OutgoingToken unencoded (pre-2.2.1 peers). It
-	// is also set when the peer is seen sending raw tokens to us.
+	// RawToken makes us send OutgoingToken unencoded (pre-2.2.1 peers).
+	// Unless RawTokenFixed, it follows how the peer sends its token to us:
+	// raw sets it, base64 clears it.
 	RawToken bool `json:"raw_token"`
+	// RawTokenFixed keeps RawToken whatever encoding the peer's requests
+	// use: set by Node.SetRawToken (the operator's choice), and when the
+	// peer's API refused the encoding it sends us and accepted the other
+	// during registration or a credentials update.
+	RawTokenFixed bool `json:"raw_token_fixed"`
 	// VersionsURL is the peer's versions endpoint.
 	VersionsURL string `json:"versions_url,omitempty"`
 	// Version is the negotiated version; Endpoints its endpoints at the peer.

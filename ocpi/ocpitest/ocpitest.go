@@ -72,6 +72,7 @@ func samplePeer(id string) ocpi.Peer {
 		IncomingToken: "in-" + id,
 		OutgoingToken: "out-" + id,
 		RawToken:      true,
+		RawTokenFixed: true,
 		VersionsURL:   "https://" + id + ".example.com/ocpi/versions",
 		Version:       ocpi.Version221,
 		Endpoints: []ocpi.Endpoint{
@@ -196,7 +197,7 @@ func testPeerCRUD(t *testing.T, s ocpi.Store, _ Options) {
 	// Replace: everything changes but Created.
 	time.Sleep(2 * time.Millisecond)
 	p2 := samplePeer("alpha")
-	p2.Name, p2.Status, p2.RawToken = "Renamed", ocpi.PeerPending, false
+	p2.Name, p2.Status, p2.RawToken, p2.RawTokenFixed = "Renamed", ocpi.PeerPending, false, false
 	p2.IncomingToken, p2.OutgoingToken = "in-alpha-2", ""
 	p2.Endpoints, p2.Roles, p2.Version, p2.VersionsURL = nil, nil, "", ""
 	if err := s.SavePeer(ctx, p2); err != nil {

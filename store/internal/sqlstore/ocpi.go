@@ -15,7 +15,8 @@ import (
 )
 
 // The OCPI node's store: the same Store also implements ocpi.Store, on the
-// tables of migration 0002 (ocpi_peers, ocpi_objects).
+// tables of migration 0002 (ocpi_peers, ocpi_objects; 0004 adds
+// ocpi_peers.raw_token_fixed).
 var _ ocpi.Store = (*Store)(nil)
 
 // ocpiNotFound maps the driver's "no rows" to ocpi.ErrNotFound.
@@ -38,7 +39,7 @@ func badText(ss ...string) bool {
 }
 
 const peerColumns = `id, name, status, incoming_token, previous_incoming_token, previous_token_expires,
-	outgoing_token, raw_token, versions_url, version, endpoints, roles, created, updated`
+	outgoing_token, raw_token, raw_token_fixed, versions_url, version, endpoints, roles, created, updated`
 
 func scanPeer(r sqldb.Row) (ocpi.Peer, error) {
 	var p ocpi.Peer
@@ -46,7 +47,7 @@ func scanPeer(r sqldb.Row) (ocpi.Peer, error) {
 	var expires *int64
 	var created, updated int64
 	if err := r.Scan(&p.ID, &p.Name, &status, &p.IncomingToken, &p.PreviousIncomingToken, &expires,
-		&p.OutgoingToken, &p.RawToken, &p.VersionsURL, &version, &endpoints, &roles, &created, &updated); err != nil {
+		&p.OutgoingToken, &p.RawToken, &p.RawTokenFixed, &p.VersionsURL, &version, &endpoints, &roles, &created, &updated); err != nil {
 		return p, err
 	}
 	p.Status, p.Version = ocpi.PeerStatus(status), ocpi.VersionNumber(version)
@@ -110,16 +111,17 @@ func (s *Store) SavePeer(ctx context.Context, p ocpi.Peer) error {
 			}
 		}
 		_, err := q.Exec(ctx, `INSERT INTO ocpi_peers (`+peerColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
 				incoming_token = excluded.incoming_token,
 				previous_incoming_token = excluded.previous_incoming_token,
 				previous_token_expires = excluded.previous_token_expires,
 				outgoing_token = excluded.outgoing_token, raw_token = excluded.raw_token,
+				raw_token_fixed = excluded.raw_token_fixed,
 				versions_url = excluded.versions_url, version = excluded.version,
 				endpoints = excluded.endpoints, roles = excluded.roles, updated = excluded.updated`,
 			p.ID, p.Name, string(p.Status), p.IncomingToken, p.PreviousIncomingToken, nullNS(p.PreviousTokenExpires),
-			p.OutgoingToken, p.RawToken, p.VersionsURL, string(p.Version), string(endpoints), string(roles), now, now)
+			p.OutgoingToken, p.RawToken, p.RawTokenFixed, p.VersionsURL, string(p.Version), string(endpoints), string(roles), now, now)
 		return err
 	})
 	if err != nil && p.IncomingToken != "" && !errors.Is(err, store.ErrInvalid) && ctx.Err() == nil {
