@@ -186,6 +186,11 @@ func (l *Locations) PutLocation(ctx context.Context, owner PartyID, loc Location
 		if sameJSON(loc, old) {
 			return old, nil // nothing changed: no new last_updated, no push
 		}
+		if loc.LastUpdated.Before(old.LastUpdated.Time) {
+			// Receivers ignore a version older than the one they hold: the
+			// change would be stored here and never seen there.
+			return Location{}, InvalidParams("last_updated %s is older than the stored location's %s: receivers would ignore this version; leave last_updated out to stamp the current time", loc.LastUpdated, old.LastUpdated)
+		}
 	}
 	return loc, l.saveOwned(ctx, loc)
 }
