@@ -111,7 +111,7 @@ func (s *Service) startTransaction16(ctx context.Context, c *ocpp.Conn, req *v16
 	if err != nil {
 		return nil, err
 	}
-	raw, _ := json.Marshal(req)
+	raw := rawPayload(ctx, req)
 	meter := float64(req.MeterStart)
 	tx, _, err := s.store.RecordTransactionEvent(ctx, TxEvent{
 		StationID: c.ID(), EVSE: req.ConnectorID, Connector: 1, IDToken: req.IDTag, MeterWh: &meter,
@@ -126,7 +126,7 @@ func (s *Service) startTransaction16(ctx context.Context, c *ocpp.Conn, req *v16
 // stopTransaction16 finishes a transaction; a second stop changes nothing.
 func (s *Service) stopTransaction16(ctx context.Context, c *ocpp.Conn, req *v16.StopTransactionRequest) (*v16.StopTransactionResponse, error) {
 	txID := int64(req.TransactionID)
-	raw, _ := json.Marshal(req)
+	raw := rawPayload(ctx, req)
 	meter := float64(req.MeterStop)
 	reason := string(req.Reason)
 	if reason == "" {
@@ -178,7 +178,7 @@ func (s *Service) meterValues16(ctx context.Context, c *ocpp.Conn, req *v16.Mete
 	for _, v := range values {
 		at = latest(at, v.Timestamp)
 	}
-	raw, _ := json.Marshal(req)
+	raw := rawPayload(ctx, req)
 	_, _, err := s.store.RecordTransactionEvent(ctx, TxEvent{
 		StationID: c.ID(), TransactionID: txID, MeterWh: registerWh(values), MeterValues: values,
 		// 1.6 meter values have no seqNo; their time orders them.

@@ -2,7 +2,6 @@ package csms
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/openev/openev/ocpp"
@@ -97,7 +96,7 @@ func (s *Service) authorize201(ctx context.Context, c *ocpp.Conn, req *v201.Auth
 // recognises replays. An event with an idToken is answered with its
 // authorization, as OCPP 2.0.1 requires.
 func (s *Service) transactionEvent201(ctx context.Context, c *ocpp.Conn, req *v201.TransactionEventRequest) (*v201.TransactionEventResponse, error) {
-	raw, _ := json.Marshal(req)
+	raw := rawPayload(ctx, req)
 	e := TxEvent{
 		StationID: c.ID(), StationTxID: req.TransactionInfo.TransactionID, StopReason: string(req.TransactionInfo.StoppedReason),
 		Event: TransactionEvent{

@@ -2,6 +2,7 @@ package csms_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -205,6 +206,33 @@ func TestOCPP201TransactionEventsInAnyOrderGiveOneTransaction(t *testing.T) {
 		evs, _ := h.store.TransactionEvents(c, tx.ID)
 		if len(evs) != 3 {
 			t.Fatalf("%d events stored, want 3 (the replay changes nothing)", len(evs))
+		}
+	})
+}
+
+// TestEventsKeepThePayloadAsTheStationSentIt: the raw payload stored with
+// a transaction event is the station's bytes, not the typed request encoded
+// again (which would drop its spacing, order and unknown vendor fields).
+func TestEventsKeepThePayloadAsTheStationSentIt(t *testing.T) {
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{AcceptUnknownTokens: true})
+		c := ctx(t)
+		st := h.dial(t, "CSRAW", ocpp.V201, "")
+		sent := `{"seqNo": 0, "eventType": "Started", "timestamp": "2026-11-26T10:00:00Z", "triggerReason": "CablePluggedIn",
+		  "transactionInfo": {"transactionId": "tx-raw"}, "evse": {"id": 1, "connectorId": 1}}`
+		if _, err := st.CallRaw(c, "TransactionEvent", json.RawMessage(sent)); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := h.store.TransactionByStationTxID(c, "CSRAW", "tx-raw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := h.store.TransactionEvents(c, tx.ID)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("events %+v, %v", evs, err)
+		}
+		if string(evs[0].Raw) != sent {
+			t.Fatalf("raw payload stored:\n%s\nwant the bytes sent:\n%s", evs[0].Raw, sent)
 		}
 	})
 }

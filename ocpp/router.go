@@ -74,7 +74,7 @@ func Handle[Req Message, Resp any](r *Router, fn func(ctx context.Context, c *Co
 		if err := json.Unmarshal(payload, req); err != nil {
 			return nil, decodeError(err)
 		}
-		resp, err := fn(ctx, c, req)
+		resp, err := fn(context.WithValue(ctx, payloadKey{}, payload), c, req)
 		if err != nil {
 			return nil, err
 		}
@@ -83,6 +83,20 @@ func Handle[Req Message, Resp any](r *Router, fn func(ctx context.Context, c *Co
 		}
 		return resp, nil
 	})
+}
+
+type payloadKey struct{}
+
+// Payload returns, inside a typed handler registered with Handle, the
+// payload of the CALL it handles as the station sent it (after Lenient
+// mode's timestamp repairs), so that an application keeping the raw message
+// need not encode the typed request again — which would also not give back
+// exactly what was sent. It returns nil outside such a handler. The bytes
+// are a copy of the frame's, never reused by the connection: they may be
+// kept.
+func Payload(ctx context.Context) json.RawMessage {
+	p, _ := ctx.Value(payloadKey{}).(json.RawMessage)
+	return p
 }
 
 // HandleRaw registers fn for an action of version v. fn gets the raw payload

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/openev/openev/ocpp/v201"
 )
 
 // resetPayload is a valid OCPP 2.0.1 Reset request.
@@ -321,5 +323,29 @@ func TestLenientModeRepairsTimestampsWithoutZone(t *testing.T) {
 	}
 	if p := <-got; !strings.Contains(p, `"timestamp":"2026-03-04T05:06:07Z"`) {
 		t.Fatalf("lenient, lower case: handler got %s", p)
+	}
+}
+
+// TestTypedHandlerSeesThePayloadAsSent checks ocpp.Payload: the bytes the
+// station sent, spacing and field order included, not a re-encoding.
+func TestTypedHandlerSeesThePayloadAsSent(t *testing.T) {
+	got := make(chan string, 1)
+	r := NewRouter()
+	Handle(r, func(ctx context.Context, c *Conn, req *v201.HeartbeatRequest) (*v201.HeartbeatResponse, error) {
+		got <- string(Payload(ctx))
+		return &v201.HeartbeatResponse{CurrentTime: time.Now().UTC()}, nil
+	})
+	base, _ := startServer(t, &Server{Handler: r})
+	rc := dialRaw(t, base+"/CS1", "ocpp2.0.1")
+	sent := `{ "customData" : {"vendorId":"acme", "x": 1} }`
+	rc.send(`[2,"1","Heartbeat",` + sent + `]`)
+	if f := rc.next(); f[0] != float64(3) {
+		t.Fatalf("got %v", f)
+	}
+	if p := <-got; p != sent {
+		t.Fatalf("Payload = %s, want the bytes sent: %s", p, sent)
+	}
+	if Payload(context.Background()) != nil {
+		t.Fatal("Payload outside a handler is not nil")
 	}
 }
