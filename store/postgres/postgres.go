@@ -42,7 +42,8 @@ type Options struct {
 	Schema string
 }
 
-// Store is the PostgreSQL csms.Store. Its methods are those of csms.Store.
+// Store is the PostgreSQL store: its methods are those of csms.Store and
+// ocpi.Store.
 type Store struct {
 	*sqlstore.Store
 }

@@ -53,7 +53,8 @@ type Options struct {
 // in docs/benchmarks.md, "The CSMS end to end").
 const DefaultMaxBatch = 1024
 
-// Store is the SQLite csms.Store. Its methods are those of csms.Store.
+// Store is the SQLite store: its methods are those of csms.Store and
+// ocpi.Store.
 type Store struct {
 	*sqlstore.Store
 }
