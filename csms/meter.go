@@ -1,14 +1,11 @@
 package csms
 
 import (
-	"context"
-	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/openev/openev/ocpp"
 	"github.com/openev/openev/ocpp/v16"
 	"github.com/openev/openev/ocpp/v201"
 )
@@ -168,15 +165,4 @@ func latest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// rawPayload is the payload of the CALL being handled as the station sent
-// it — what "raw values kept" means — or, outside an ocpp typed handler,
-// req encoded again.
-func rawPayload(ctx context.Context, req any) []byte {
-	if p := ocpp.Payload(ctx); p != nil {
-		return p
-	}
-	raw, _ := json.Marshal(req)
-	return raw
 }

@@ -2,6 +2,7 @@ package csms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -267,4 +268,15 @@ func contains(list []string, s string) bool {
 func (s *Service) storeError(c *ocpp.Conn, action string, err error) error {
 	c.Logger().Error("store failed; answering InternalError", "action", action, "err", err)
 	return ocpp.NewError(ocpp.InternalError, "the CSMS could not record %s; retry later", action)
+}
+
+// rawPayload is the payload of the CALL being handled as the station sent
+// it — what "raw values kept" means — or, outside an ocpp typed handler,
+// req encoded again.
+func rawPayload(ctx context.Context, req any) []byte {
+	if p := ocpp.Payload(ctx); p != nil {
+		return p
+	}
+	raw, _ := json.Marshal(req)
+	return raw
 }
