@@ -95,3 +95,15 @@ func TestCrash(t *testing.T) {
 		return open(t, dsn, schema, postgres.Options{MaxConns: 4})
 	})
 }
+
+// A database written before migration 0004 keeps its meter values.
+func TestMeterValuesOfADatabaseBefore0004(t *testing.T) {
+	dsn := testdb.PostgresDSN(t)
+	schema := testdb.NewSchema(t, dsn)
+	if err := postgres.MigrateFirst(context.Background(), dsn, schema, 3, storetest.MeterValuesBefore0004); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dsn, schema, postgres.Options{})
+	defer s.Close()
+	storetest.CheckMeterValuesAfter0004(t, s)
+}

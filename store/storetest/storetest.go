@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 		{"SecondEnded", testSecondEnded},
 		{"EndedBeforeStarted", testEndedBeforeStarted},
 		{"MeterValueDuplicates", testMeterValueDuplicates},
+		{"MeterValuesAtSeveralTimes", testMeterValuesAtSeveralTimes},
 		{"EnergyWhileActive", testEnergyWhileActive},
 		{"TransactionFilters", testTransactionFilters},
 		{"NotFound", testNotFound},
@@ -597,6 +598,53 @@ func testMeterValueDuplicates(t *testing.T, s csms.Store) {
 	missing := int64(1 << 40)
 	err = s.RecordMeterValues(ctx(t), []csms.MeterValue{{StationID: "S", TransactionID: &missing, Timestamp: t0, Value: 1}})
 	wantNotFound(t, "meter values of an unknown transaction", err)
+}
+
+// testMeterValuesAtSeveralTimes: an event whose values are at several
+// times (a 1.6 StopTransaction's transactionData, a 2.0.1 Ended with its
+// samples), values sent outside events, and another transaction's values at
+// the very same times: each transaction gets exactly its own, in time order.
+func testMeterValuesAtSeveralTimes(t *testing.T, s csms.Store) {
+	value := func(at time.Duration, wh float64) csms.MeterValue {
+		return csms.MeterValue{Timestamp: t0.Add(at), Value: wh, Unit: "Wh", RawValue: fmt.Sprint(wh), RawUnit: "Wh"}
+	}
+	ids := map[string]int64{}
+	for i, station := range []string{"A", "B"} {
+		base := float64(i * 100000)
+		events := tx201(station, "T")
+		ended := events[3]
+		ended.MeterValues = []csms.MeterValue{value(31*time.Minute, base+3600), value(32*time.Minute, base+3700),
+			value(31*time.Minute, base+3600)} // a repeat inside the event
+		for _, e := range []csms.TxEvent{events[0], ended} {
+			tx, _, err := s.RecordTransactionEvent(ctx(t), e)
+			must(t, err)
+			ids[station] = tx.ID
+		}
+		id := ids[station]
+		must(t, s.RecordMeterValues(ctx(t), []csms.MeterValue{{StationID: station, TransactionID: &id,
+			Timestamp: t0.Add(40 * time.Minute), Measurand: "Voltage", Value: 230 + float64(i), Unit: "V"}}))
+	}
+	for i, station := range []string{"A", "B"} {
+		base := float64(i * 100000)
+		mvs, err := s.MeterValues(ctx(t), ids[station])
+		must(t, err)
+		var got []string
+		for _, v := range mvs {
+			if v.StationID != station || v.TransactionID == nil || *v.TransactionID != ids[station] {
+				t.Errorf("%s: value of another transaction: %+v", station, v)
+			}
+			got = append(got, fmt.Sprintf("%v %s %v", v.Timestamp.Sub(t0), v.Measurand, v.Value))
+		}
+		want := []string{
+			"0s Energy.Active.Import.Register 1000", "0s Power.Active.Import 7000",
+			fmt.Sprintf("31m0s Energy.Active.Import.Register %v", base+3600),
+			fmt.Sprintf("32m0s Energy.Active.Import.Register %v", base+3700),
+			fmt.Sprintf("40m0s Voltage %v", 230+i),
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: meter values\n got %q\nwant %q", station, got, want)
+		}
+	}
 }
 
 func testEnergyWhileActive(t *testing.T, s csms.Store) {

@@ -47,7 +47,8 @@ func withDefaults(v csms.MeterValue) csms.MeterValue {
 // meterValueStatements are the INSERTs that store the values of a
 // transaction event, dropping duplicates. Values without an EVSE take the
 // event's (not the transaction's, which may still change with events yet to
-// arrive).
+// arrive). When the values are at several times, the times go to
+// transaction_meter_times too (see eventMeterTime).
 func meterValueStatements(row *txRow, e *csms.TxEvent) []Statement {
 	id := row.id
 	var stmts []Statement
@@ -62,6 +63,49 @@ func meterValueStatements(row *txRow, e *csms.TxEvent) []Statement {
 			args = appendMeterValue(args, v)
 		}
 		stmts = append(stmts, Statement{insertMeterValuesSQL(len(chunk)), args})
+	}
+	if _, shared := eventMeterTime(e.MeterValues); !shared && len(e.MeterValues) > 0 {
+		stmts = append(stmts, meterTimeStatements(id, e.MeterValues)...)
+	}
+	return stmts
+}
+
+// eventMeterTime is the time that all of an event's values share, which
+// the event's row keeps (transaction_events.meter_ts): how the
+// transaction's values at that time are found, with no write to a structure
+// ordered by transaction (see migration 0004). shared is false when the
+// event has no values, or values at several times.
+func eventMeterTime(mvs []csms.MeterValue) (ts int64, shared bool) {
+	if len(mvs) == 0 {
+		return 0, false
+	}
+	ts = ns(mvs[0].Timestamp)
+	for i := range mvs[1:] {
+		if ns(mvs[i+1].Timestamp) != ts {
+			return 0, false
+		}
+	}
+	return ts, true
+}
+
+// meterTimeStatements record in transaction_meter_times the times of
+// values that no event row points at.
+func meterTimeStatements(txID int64, mvs []csms.MeterValue) []Statement {
+	times := make([]int64, 0, len(mvs))
+	for i := range mvs {
+		times = append(times, ns(mvs[i].Timestamp))
+	}
+	slices.Sort(times)
+	times = slices.Compact(times)
+	var stmts []Statement
+	for chunk := range slices.Chunk(times, maxRowsPerInsert) {
+		args := make([]any, 0, 2*len(chunk))
+		for _, ts := range chunk {
+			args = append(args, txID, ts)
+		}
+		q := `INSERT INTO transaction_meter_times (transaction_id, ts) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?), ", len(chunk)), ", ") + ` ON CONFLICT DO NOTHING`
+		stmts = append(stmts, Statement{q, args})
 	}
 	return stmts
 }
@@ -96,8 +140,13 @@ func appendMeterValue(args []any, v csms.MeterValue) []any {
 }
 
 func insertMeterValue(ctx context.Context, q sqldb.Querier, v csms.MeterValue) error {
-	_, err := q.Exec(ctx, insertMeterValuesSQL(1), appendMeterValue(nil, v)...)
-	return err
+	if _, err := q.Exec(ctx, insertMeterValuesSQL(1), appendMeterValue(nil, v)...); err != nil {
+		return err
+	}
+	if v.TransactionID == nil {
+		return nil
+	}
+	return execAll(ctx, q, meterTimeStatements(*v.TransactionID, []csms.MeterValue{v}))
 }
 
 // RecordMeterValues stores meter values sent outside a transaction event,
@@ -139,7 +188,8 @@ func (s *Store) RecordMeterValues(ctx context.Context, mvs []csms.MeterValue) er
 }
 
 // MeterValues returns a transaction's meter values in time order, or
-// csms.ErrNotFound for an unknown transaction.
+// csms.ErrNotFound for an unknown transaction. They are found through the
+// transaction's times (migration 0004): one query, so one snapshot.
 func (s *Store) MeterValues(ctx context.Context, transactionID int64) ([]csms.MeterValue, error) {
 	out, err := collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (csms.MeterValue, error) {
 		var v csms.MeterValue
@@ -150,7 +200,11 @@ func (s *Store) MeterValues(ctx context.Context, transactionID int64) ([]csms.Me
 		return v, err
 	}, `SELECT station_id, transaction_id, evse, ts, measurand, phase, context, location,
 			value, unit, raw_value, raw_unit
-		FROM meter_values WHERE transaction_id = ? ORDER BY ts, id`, transactionID)
+		FROM meter_values
+		WHERE transaction_id = ? AND ts IN (
+			SELECT meter_ts FROM transaction_events WHERE transaction_id = ? AND meter_ts IS NOT NULL
+			UNION SELECT ts FROM transaction_meter_times WHERE transaction_id = ?)
+		ORDER BY ts, id`, transactionID, transactionID, transactionID)
 	if err == nil && len(out) == 0 {
 		err = s.txExists(ctx, transactionID)
 	}

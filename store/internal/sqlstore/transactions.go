@@ -313,12 +313,16 @@ func (s *Store) insertTxEvent(ctx context.Context, q sqldb.Querier, txID int64, 
 
 func insertTxEventStatement(txID int64, e *csms.TxEvent, now time.Time) Statement {
 	ev := &e.Event
+	var meterTS *int64
+	if ts, shared := eventMeterTime(e.MeterValues); shared {
+		meterTS = &ts
+	}
 	return Statement{`INSERT INTO transaction_events (transaction_id, seq_no, event_type, ts,
-			trigger_reason, offline, raw, evse, connector, id_token, meter_wh, stop_reason, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			trigger_reason, offline, raw, evse, connector, id_token, meter_wh, stop_reason, received_at, meter_ts)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (transaction_id, seq_no) DO NOTHING`,
 		[]any{txID, ev.SeqNo, ev.EventType, ns(ev.Timestamp), ev.TriggerReason, ev.Offline, rawBytes(ev.Raw),
-			e.EVSE, e.Connector, e.IDToken, e.MeterWh, e.StopReason, ns(now)}}
+			e.EVSE, e.Connector, e.IDToken, e.MeterWh, e.StopReason, ns(now), meterTS}}
 }
 
 func foldEvent(e *csms.TxEvent) txfold.Event {
