@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -41,6 +42,7 @@ type serveFlags struct {
 	acceptUnknownTokens                   bool
 	heartbeat                             time.Duration
 	tlsAddr, tlsCert, tlsKey, clientCA    string
+	debugAddr                             string
 	config                                string
 	publicURL, ocpiName                   string
 	ocpiParties, ocpiRoles                []string
@@ -98,6 +100,7 @@ same settings; flags given on the command line win. See docs/ocpi.md.`,
 	fl.StringSliceVar(&f.ocpiParties, "ocpi-party", nil, "our OCPI party as COUNTRY-PARTY, e.g. NL-ABC (repeatable or comma list); none: OCPI off")
 	fl.StringSliceVar(&f.ocpiRoles, "ocpi-roles", nil, "roles every --ocpi-party plays: CPO, EMSP or CPO,EMSP (default CPO)")
 	fl.StringVar(&f.ocpiName, "ocpi-name", "", "business name sent to OCPI peers (default openEV)")
+	fl.StringVar(&f.debugAddr, "debug-addr", "", "listener for Go's profiler at /debug/pprof/ (e.g. 127.0.0.1:6060; default off: keep it private)")
 	_ = stdout
 	return cmd
 }
@@ -181,6 +184,16 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	servers, err := listen(f, mux, log)
 	if err != nil {
 		return &exitError{code: exitFailed, err: err}
+	}
+	if f.debugAddr != "" {
+		debug, err := listenDebug(f.debugAddr, log)
+		if err != nil {
+			for _, hs := range servers {
+				hs.Close()
+			}
+			return &exitError{code: exitFailed, err: err}
+		}
+		servers = append(servers, debug)
 	}
 	log.Info("openev serving", "db", where, "unknown_stations", policy, "validation", validation)
 	<-ctx.Done()
@@ -289,6 +302,25 @@ func listen(f *serveFlags, h http.Handler, log *slog.Logger) ([]*http.Server, er
 	go secure.Serve(tln)
 	log.Info("listening with TLS", "addr", tln.Addr().String(), "ocpp", "wss://"+tln.Addr().String()+"/ocpp/{identity}")
 	return append(servers, secure), nil
+}
+
+// listenDebug serves Go's profiler on a listener of its own, so that it is
+// never reachable where stations and API clients are.
+func listenDebug(addr string, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w (use another --debug-addr)", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	log.Info("profiler listening", "addr", ln.Addr().String(), "pprof", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return hs, nil
 }
 
 func newAPIKey() string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -263,4 +264,34 @@ func metricValue(exposition, sample string) float64 {
 		}
 	}
 	return -1
+}
+
+// --debug-addr serves Go's profiler on its own listener, and only there.
+func TestServeProfilerOnlyOnTheDebugListener(t *testing.T) {
+	debug := freeAddr(t)
+	addr, _ := startServe(t, "--data-dir", t.TempDir(), "--api-key", "k", "--debug-addr", debug)
+	for _, c := range []struct {
+		base string
+		want int
+	}{{debug, http.StatusOK}, {addr, http.StatusNotFound}} {
+		resp, err := http.Get("http://" + c.base + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: status %d, want %d", c.base, resp.StatusCode, c.want)
+		}
+		if c.want == http.StatusOK && !strings.Contains(string(body), "goroutine profile") {
+			t.Errorf("%s: not a goroutine profile: %.200s", c.base, body)
+		}
+	}
+	// A debug address in use is refused with the flag named.
+	var stderr bytes.Buffer
+	code := runContext(t.Context(), []string{"serve", "--addr", freeAddr(t), "--data-dir", t.TempDir(),
+		"--api-key", "k", "--debug-addr", debug}, &bytes.Buffer{}, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "--debug-addr") {
+		t.Errorf("a second serve on the same --debug-addr: exit %d, %q", code, stderr.String())
+	}
 }
