@@ -268,3 +268,119 @@ func TestFailingBeginHookFailsTheBatchUnwritten(t *testing.T) {
 		t.Errorf("statements:\n got %s\nwant %s", got, want)
 	}
 }
+
+// syncing returns a committer whose transactions log to log and whose Sync
+// logs "SYNC" and then returns whatever the test sends on its channel.
+func syncing(t *testing.T, log *[]string, mu *sync.Mutex) (*Committer, chan error) {
+	t.Helper()
+	results := make(chan error)
+	c := NewWithHooks(func(context.Context) (sqldb.Tx, error) {
+		tx := &fakeTx{log: log, mu: mu}
+		tx.add("BEGIN")
+		return tx, nil
+	}, 0, Hooks{Sync: func() error {
+		mu.Lock()
+		*log = append(*log, "SYNC")
+		mu.Unlock()
+		return <-results
+	}})
+	return c, results
+}
+
+// waitLog waits until the log reads want.
+func waitLog(t *testing.T, log *[]string, mu *sync.Mutex, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		got := strings.Join(*log, "; ")
+		mu.Unlock()
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log:\n got %s\nwant %s", got, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// With a Sync hook a write is acknowledged only after the Sync that
+// follows its commit, and the next batch commits while that Sync runs.
+func TestSyncAcknowledgesAfterTheFlushAndOverlapsTheNextBatch(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	c, results := syncing(t, &log, &mu)
+	a := make(chan error, 1)
+	go func() { a <- c.Do(context.Background(), write("A", nil)) }()
+	waitLog(t, &log, &mu, "BEGIN; A; COMMIT; SYNC")
+	b := make(chan error, 1)
+	go func() { b <- c.Do(context.Background(), write("B", nil)) }()
+	// B commits while A's flush is still running...
+	waitLog(t, &log, &mu, "BEGIN; A; COMMIT; SYNC; BEGIN; B; COMMIT")
+	select {
+	case err := <-a:
+		t.Fatalf("A acknowledged (%v) before its Sync returned", err)
+	case err := <-b:
+		t.Fatalf("B acknowledged (%v) before any Sync covering it", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	results <- nil // A's flush ends: A, not B
+	if err := <-a; err != nil {
+		t.Fatalf("A: %v", err)
+	}
+	select {
+	case err := <-b:
+		t.Fatalf("B acknowledged (%v) by a Sync that began before its commit", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	waitLog(t, &log, &mu, "BEGIN; A; COMMIT; SYNC; BEGIN; B; COMMIT; SYNC")
+	results <- nil
+	if err := <-b; err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	c.Close()
+}
+
+// A failed Sync fails the writes it covered and every later one, which
+// never runs: after a failed flush nothing more can be promised.
+func TestFailedSyncStopsTheCommitter(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	c, results := syncing(t, &log, &mu)
+	defer c.Close()
+	a := make(chan error, 1)
+	go func() { a <- c.Do(context.Background(), write("A", nil)) }()
+	waitLog(t, &log, &mu, "BEGIN; A; COMMIT; SYNC")
+	eio := errors.New("input/output error")
+	results <- eio
+	if err := <-a; !errors.Is(err, eio) || !strings.Contains(err.Error(), "restart") {
+		t.Fatalf("A: %v, want the flush's error and what to do", err)
+	}
+	if err := c.Do(context.Background(), write("B", nil)); !errors.Is(err, eio) {
+		t.Fatalf("B after the failed flush: %v, want the flush's error", err)
+	}
+	waitLog(t, &log, &mu, "BEGIN; A; COMMIT; SYNC") // B never ran
+}
+
+// Close waits for the flush of what is committed, and acknowledges it.
+func TestCloseWaitsForTheLastSync(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	c, results := syncing(t, &log, &mu)
+	a := make(chan error, 1)
+	go func() { a <- c.Do(context.Background(), write("A", nil)) }()
+	waitLog(t, &log, &mu, "BEGIN; A; COMMIT; SYNC")
+	closed := make(chan struct{})
+	go func() { c.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned before the Sync of a committed batch")
+	case <-time.After(20 * time.Millisecond):
+	}
+	results <- nil
+	<-closed
+	if err := <-a; err != nil {
+		t.Fatalf("A: %v", err)
+	}
+}

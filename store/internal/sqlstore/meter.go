@@ -139,16 +139,6 @@ func appendMeterValue(args []any, v csms.MeterValue) []any {
 		v.Context, v.Location, v.Value, v.Unit, v.RawValue, v.RawUnit)
 }
 
-func insertMeterValue(ctx context.Context, q sqldb.Querier, v csms.MeterValue) error {
-	if _, err := q.Exec(ctx, insertMeterValuesSQL(1), appendMeterValue(nil, v)...); err != nil {
-		return err
-	}
-	if v.TransactionID == nil {
-		return nil
-	}
-	return execAll(ctx, q, meterTimeStatements(*v.TransactionID, []csms.MeterValue{v}))
-}
-
 // RecordMeterValues stores meter values sent outside a transaction event,
 // dropping duplicates. A value naming a transaction must name an existing
 // one of the same station (else csms.ErrNotFound, and nothing is stored).
@@ -165,21 +155,35 @@ func (s *Store) RecordMeterValues(ctx context.Context, mvs []csms.MeterValue) er
 		return nil
 	}
 	err := s.write(ctx, func(ctx context.Context, q sqldb.Querier) error {
-		checked := map[int64]bool{}
+		byTx := map[int64][]csms.MeterValue{} // the values of each transaction, for their times
+		var txs []int64
 		for _, v := range mvs {
-			if v.TransactionID != nil && !checked[*v.TransactionID] {
+			if v.TransactionID == nil {
+				continue
+			}
+			id := *v.TransactionID
+			if _, checked := byTx[id]; !checked {
 				var one int
 				if err := q.QueryRow(ctx, `SELECT 1 FROM transactions WHERE id = ? AND station_id = ?`,
-					*v.TransactionID, v.StationID).Scan(&one); err != nil {
+					id, v.StationID).Scan(&one); err != nil {
 					return notFound(err)
 				}
-				checked[*v.TransactionID] = true
+				txs = append(txs, id)
 			}
-			if err := insertMeterValue(ctx, q, v); err != nil {
-				return err
-			}
+			byTx[id] = append(byTx[id], v)
 		}
-		return nil
+		var stmts []Statement
+		for chunk := range slices.Chunk(mvs, maxRowsPerInsert) {
+			args := make([]any, 0, len(chunk)*meterValueColumns)
+			for _, v := range chunk {
+				args = appendMeterValue(args, v)
+			}
+			stmts = append(stmts, Statement{insertMeterValuesSQL(len(chunk)), args})
+		}
+		for _, id := range txs {
+			stmts = append(stmts, meterTimeStatements(id, byTx[id])...)
+		}
+		return execAll(ctx, q, stmts)
 	})
 	if err != nil {
 		return s.errorf(err, "record meter values of %q", mvs[0].StationID)
