@@ -1,15 +1,11 @@
 // Package sqlite is the csms.Store on SQLite (modernc.org/sqlite, pure Go),
 // for a single CSMS node.
 //
-// The database runs in WAL mode. All writes go through one connection,
+// The database runs in WAL mode with synchronous=FULL, so a commit returns
+// only after the WAL is fsynced. All writes go through one connection,
 // owned by a group-commit goroutine that batches concurrent writes into one
 // transaction (see store/internal/groupcommit); reads use a pool of
-// read-only connections, which WAL lets run beside the writer. A write
-// returns only after its transaction is on disk: the writer commits with
-// synchronous=NORMAL (the WAL frames are written, not flushed) and a second
-// goroutine fdatasyncs the WAL before the batch is acknowledged, while the
-// next batch already runs (walsync.go). Without batching (the baseline)
-// the writer commits with synchronous=FULL, one flush per write.
+// read-only connections, which WAL lets run beside the writer.
 package sqlite
 
 import (
@@ -61,7 +57,6 @@ const DefaultMaxBatch = 1024
 // ocpi.Store.
 type Store struct {
 	*sqlstore.Store
-	wal *walSync // nil without batching
 }
 
 // Open opens (creating if needed) the database file at path and applies the
@@ -84,17 +79,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		opts.MaxBatch = 1
 	}
 	busy := fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds())
-	synchronous, wal := synchronousFull, (*walSync)(nil)
-	if !opts.NoBatching {
-		synchronous, wal = synchronousNormal, &walSync{path: path + "-wal"}
-	}
 	writer, err := openWriter(dsn(path, "_txlock=immediate", busy,
-		"journal_mode(WAL)", fmt.Sprintf("synchronous(%d)", synchronous), "foreign_keys(1)", "cache_size(-65536)",
+		"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := checkPragmas(ctx, writer, synchronous); err != nil {
+	if err := checkPragmas(ctx, writer); err != nil {
 		_ = writer.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -118,7 +109,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	readerDB.SetMaxIdleConns(opts.Readers)
 	reader := &sqldb.StdDB{DB: readerDB}
 
-	cfg := sqlstore.Config{
+	return &Store{sqlstore.New(sqlstore.Config{
 		Name:     "sqlite",
 		Reader:   reader,
 		Begin:    writer.Begin,
@@ -130,16 +121,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			if err := writer.Close(); err != nil {
 				return err
 			}
-			if err := wal.close(); err != nil {
-				return err
-			}
 			return rerr
 		},
-	}
-	if wal != nil {
-		cfg.Sync = wal.sync
-	}
-	return &Store{sqlstore.New(cfg), wal}, nil
+	})}, nil
 }
 
 // dsn builds a modernc.org/sqlite data source name: the path, then
@@ -155,16 +139,10 @@ func dsn(path string, params ...string) string {
 	return path + "?" + strings.Join(v, "&")
 }
 
-// The values of PRAGMA synchronous that the writer uses.
-const (
-	synchronousNormal = 1 // commits write the WAL; walSync flushes it
-	synchronousFull   = 2 // every commit flushes the WAL
-)
-
 // checkPragmas verifies that the durability settings took effect: a
 // journal_mode that silently stayed "delete" (e.g. on a file system without
 // shared memory) would change the guarantees this package documents.
-func checkPragmas(ctx context.Context, db sqldb.Querier, synchronous int) error {
+func checkPragmas(ctx context.Context, db sqldb.Querier) error {
 	var mode string
 	if err := db.QueryRow(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("read journal_mode: %w", err)
@@ -176,8 +154,8 @@ func checkPragmas(ctx context.Context, db sqldb.Querier, synchronous int) error 
 	if err := db.QueryRow(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
 		return fmt.Errorf("read synchronous: %w", err)
 	}
-	if sync != synchronous {
-		return fmt.Errorf("synchronous is %d, want %d", sync, synchronous)
+	if sync != 2 { // FULL
+		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
 	}
 	return nil
 }

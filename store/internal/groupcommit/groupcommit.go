@@ -9,18 +9,13 @@
 //
 // Durability: a write's call returns nil only after the COMMIT of the
 // transaction that contains it has returned, so everything acknowledged is
-// as durable as the database makes a commit. A store whose commits do not
-// wait for the disk gives a Sync hook instead: a write then returns nil
-// only after a Sync that began after its COMMIT returned, and the disk
-// flush of one batch runs while the next batch executes.
+// as durable as the database makes a commit.
 package groupcommit
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/openev/openev/store"
 	"github.com/openev/openev/store/internal/sqldb"
@@ -68,16 +63,6 @@ type Hooks struct {
 	Discard func()
 	// End runs when a transaction has ended, with how. Nil: nothing.
 	End func(Outcome)
-	// Sync, when set, makes what has been committed durable (an fdatasync
-	// of SQLite's WAL committed with synchronous=NORMAL). The committer then
-	// acknowledges a batch only after a Sync that began after its COMMIT
-	// returned; Syncs run on a goroutine of their own, beside the next
-	// batches, and one covers every batch committed before it began. A
-	// failed Sync stops the committer for good: the batches it covered, and
-	// every later write, get its error, since after a failed flush the
-	// operating system may report a later one as clean without the data
-	// (the lesson PostgreSQL learnt as "fsyncgate"). Nil: COMMIT is durable.
-	Sync func() error
 }
 
 // Committer owns the write path of a store.
@@ -90,12 +75,6 @@ type Committer struct {
 
 	mu     sync.RWMutex // guards closed against sends on reqs
 	closed bool
-
-	// With hooks.Sync: committed batches waiting for their Sync, the
-	// syncer's end, and the error that stopped the committer.
-	committed chan []*request
-	synced    chan struct{}
-	failed    atomic.Pointer[error]
 }
 
 type request struct {
@@ -123,13 +102,6 @@ func NewWithHooks(begin func(context.Context) (sqldb.Tx, error), maxBatch int, h
 		hooks:    hooks,
 		reqs:     make(chan *request, maxBatch),
 		done:     make(chan struct{}),
-	}
-	if hooks.Sync != nil {
-		// A few batches may wait for their Sync; beyond that the
-		// committer waits too, so a slow disk slows the writers down.
-		c.committed = make(chan []*request, 4)
-		c.synced = make(chan struct{})
-		go c.syncLoop()
 	}
 	go c.loop()
 	return c
@@ -179,12 +151,6 @@ func (c *Committer) Close() {
 
 func (c *Committer) loop() {
 	defer close(c.done)
-	if c.committed != nil {
-		defer func() {
-			close(c.committed)
-			<-c.synced
-		}()
-	}
 	batch := make([]*request, 0, c.maxBatch)
 	for r := range c.reqs {
 		// Take what is already queued, without waiting for more: an idle
@@ -204,68 +170,18 @@ func (c *Committer) loop() {
 			}
 		}
 		c.run(batch)
-		if c.committed != nil {
-			c.committed <- slices.Clone(batch) // acknowledged after their Sync
-		} else {
-			for i := range batch {
-				close(batch[i].done)
-			}
-		}
-		clear(batch)
-	}
-}
-
-// syncLoop makes committed batches durable and acknowledges them, in
-// commit order: each Sync covers every batch committed before it began.
-func (c *Committer) syncLoop() {
-	defer close(c.synced)
-	for group := range c.committed {
-	more:
-		for {
-			select {
-			case b, ok := <-c.committed:
-				if !ok {
-					break more
-				}
-				group = append(group, b...)
-			default:
-				break more
-			}
-		}
-		err := c.stopped()
-		if err == nil {
-			if serr := c.hooks.Sync(); serr != nil {
-				err = fmt.Errorf("sync to disk (the store stops; restart to recover what the disk holds): %w", serr)
-				c.failed.Store(&err)
-			}
-		}
-		for _, r := range group {
-			if err != nil && r.err == nil {
-				r.err = err
-			}
-			close(r.done)
+		for i := range batch {
+			close(batch[i].done)
+			batch[i] = nil
 		}
 	}
-}
-
-// stopped returns the error of a failed Sync, which ends all writing.
-func (c *Committer) stopped() error {
-	if p := c.failed.Load(); p != nil {
-		return *p
-	}
-	return nil
 }
 
 // run executes one batch in one transaction and sets every request's err.
 func (c *Committer) run(batch []*request) {
 	ctx := context.Background()
-	stopped := c.stopped()
 	live := batch[:0:0]
 	for _, r := range batch {
-		if stopped != nil {
-			r.err = stopped
-			continue
-		}
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
 			continue

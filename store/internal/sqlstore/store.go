@@ -48,9 +48,6 @@ type Config struct {
 	// updating it: " FOR UPDATE" on PostgreSQL, where several nodes may
 	// write at once; empty on SQLite, whose writes are serialized anyway.
 	LockSuffix string
-	// Sync, when set, makes committed writes durable; the backend's
-	// commits then do not wait for the disk (see groupcommit.Hooks.Sync).
-	Sync func() error
 	// Close releases the backend after the writer has drained.
 	Close func() error
 	// Now is the clock for CreatedAt/UpdatedAt; nil means time.Now.
@@ -92,7 +89,6 @@ func New(cfg Config) *Store {
 			End:     s.txs.end,
 		}
 	}
-	hooks.Sync = cfg.Sync
 	s.writer = groupcommit.NewWithHooks(cfg.Begin, cfg.MaxBatch, hooks)
 	return s
 }
