@@ -284,8 +284,18 @@ func TestTransactionsListAndDetail(t *testing.T) {
 		t.Fatal(err)
 	}
 	var list []map[string]any
-	if code := e.do("GET", "/api/v1/transactions?station=CS1&status=Finished&from=2026-11-26T00:00:00Z", "", &list); code != 200 || len(list) != 1 || list[0]["energy_wh"] != float64(1234) {
+	if code := e.do("GET", "/api/v1/transactions?station=CS1&status=Finished&from=2026-11-26T00:00:00Z", "", &list); code != 200 || len(list) != 1 ||
+		list[0]["energy_wh"] != float64(1234) || list[0]["duration_s"] != float64(3600) {
 		t.Fatalf("list: %d %v", code, list)
+	}
+	if _, err := ocpp.Call(ctx, c, &v16.StartTransactionRequest{ConnectorID: 2, IDTag: "T1", MeterStart: 0, Timestamp: start.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var active []map[string]any // a fresh slice: decoding into list would merge into its maps
+	if code := e.do("GET", "/api/v1/transactions?station=CS1&status=Active", "", &active); code != 200 || len(active) != 1 {
+		t.Fatalf("active: %d %v", code, active)
+	} else if _, has := active[0]["duration_s"]; has {
+		t.Errorf("an active transaction has a duration: %v", active[0])
 	}
 	if e.do("GET", "/api/v1/transactions?station=CS1&to=2026-11-26T09:00:00Z", "", &list); len(list) != 0 {
 		t.Fatalf("to is exclusive: %v", list)
@@ -294,7 +304,8 @@ func TestTransactionsListAndDetail(t *testing.T) {
 		t.Fatalf("bad from: %d", code)
 	}
 	var one map[string]any
-	if code := e.do("GET", "/api/v1/transactions/"+jsonNum(resp.TransactionID), "", &one); code != 200 || one["stop_reason"] != "Local" {
+	if code := e.do("GET", "/api/v1/transactions/"+jsonNum(resp.TransactionID), "", &one); code != 200 || one["stop_reason"] != "Local" ||
+		one["duration_s"] != float64(3600) {
 		t.Fatalf("detail: %d %v", code, one)
 	}
 	if code := e.do("GET", "/api/v1/transactions/abc", "", nil); code != 400 {

@@ -92,7 +92,12 @@ func openAPIDocument() obj {
 		"status":     obj{"type": "string", "enum": []string{"Active", "Finished"}},
 		"started_at": obj{"type": "string", "format": "date-time"}, "stopped_at": obj{"type": "string", "format": "date-time"},
 		"meter_start_wh": obj{"type": "number"}, "meter_stop_wh": obj{"type": "number"}, "energy_wh": obj{"type": "number"},
-		"stop_reason": obj{"type": "string"}, "meter_values": obj{"type": "array", "items": ref("MeterValue")},
+		"stop_reason": obj{"type": "string"},
+		"duration_s":  obj{"type": "number", "description": "Finished transactions: stopped_at − started_at in seconds."},
+		"last_seq_no": obj{"type": "integer", "description": "The highest OCPP 2.0.1 seqNo applied; −1 for none and in 1.6."},
+		"updated_at":  obj{"type": "string", "format": "date-time"},
+		"meter_values": obj{"type": "array", "items": ref("MeterValue"),
+			"description": "GET /api/v1/transactions/{id} only: the meter values in time order."},
 	}}
 	commandResult := obj{"type": "object", "properties": obj{
 		"station": obj{"type": "string"}, "protocol": obj{"type": "string"}, "action": obj{"type": "string"},

@@ -299,10 +299,21 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// transactionView is a transaction with, on request for one, its meter values.
+// transactionView is a transaction with its duration once finished and,
+// on request for one, its meter values.
 type transactionView struct {
 	csms.Transaction
+	// DurationS is StoppedAt − StartedAt in seconds, for finished ones.
+	DurationS   *float64          `json:"duration_s,omitempty"`
 	MeterValues []csms.MeterValue `json:"meter_values,omitempty"`
+}
+
+func viewTransaction(tx csms.Transaction, mv []csms.MeterValue) transactionView {
+	v := transactionView{Transaction: tx, MeterValues: mv}
+	if d, ok := tx.Duration(); ok {
+		v.DurationS = ptr(d.Seconds())
+	}
+	return v
 }
 
 func (a *API) listTransactions(w http.ResponseWriter, r *http.Request) {
@@ -333,7 +344,11 @@ func (a *API) listTransactions(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "transactions", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, list)
+	views := make([]transactionView, len(list))
+	for i, tx := range list {
+		views[i] = viewTransaction(tx, nil)
+	}
+	writeJSON(w, http.StatusOK, views)
 }
 
 func (a *API) getTransaction(w http.ResponseWriter, r *http.Request) {
@@ -352,7 +367,7 @@ func (a *API) getTransaction(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "meter values", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, transactionView{Transaction: tx, MeterValues: mv})
+	writeJSON(w, http.StatusOK, viewTransaction(tx, mv))
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -122,6 +122,15 @@ type Transaction struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// Duration is how long a finished transaction lasted, from its start to
+// its stop; ok is false while it is active.
+func (t Transaction) Duration() (d time.Duration, ok bool) {
+	if t.Status != TransactionFinished || t.StoppedAt == nil {
+		return 0, false
+	}
+	return t.StoppedAt.Sub(t.StartedAt), true
+}
+
 // TransactionEvent is one message about a transaction as it arrived (2.0.1
 // TransactionEvent, or 1.6 StartTransaction/StopTransaction mapped to
 // Started/Ended), kept so that replays can be recognised and events placed
