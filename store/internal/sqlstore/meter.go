@@ -51,19 +51,13 @@ func withDefaults(v csms.MeterValue) csms.MeterValue {
 // transaction_meter_times too (see eventMeterTime).
 func meterValueStatements(row *txRow, e *csms.TxEvent) []Statement {
 	id := row.id
-	var stmts []Statement
-	for chunk := range slices.Chunk(e.MeterValues, maxRowsPerInsert) {
-		args := make([]any, 0, len(chunk)*meterValueColumns)
-		for _, v := range chunk {
-			v.StationID = row.stationID
-			v.TransactionID = &id
-			if v.EVSE == 0 {
-				v.EVSE = e.EVSE
-			}
-			args = appendMeterValue(args, v)
+	stmts := insertMeterValues(e.MeterValues, func(v *csms.MeterValue) {
+		v.StationID = row.stationID
+		v.TransactionID = &id
+		if v.EVSE == 0 {
+			v.EVSE = e.EVSE
 		}
-		stmts = append(stmts, Statement{insertMeterValuesSQL(len(chunk)), args})
-	}
+	})
 	if _, shared := eventMeterTime(e.MeterValues); !shared && len(e.MeterValues) > 0 {
 		stmts = append(stmts, meterTimeStatements(id, e.MeterValues)...)
 	}
@@ -133,6 +127,21 @@ func insertMeterValuesSQL(rows int) string {
 	return q
 }
 
+// insertMeterValues are the multi-row INSERTs of mvs, each value first
+// completed by fill (on a copy); duplicates are dropped.
+func insertMeterValues(mvs []csms.MeterValue, fill func(*csms.MeterValue)) []Statement {
+	var stmts []Statement
+	for chunk := range slices.Chunk(mvs, maxRowsPerInsert) {
+		args := make([]any, 0, len(chunk)*meterValueColumns)
+		for _, v := range chunk {
+			fill(&v)
+			args = appendMeterValue(args, v)
+		}
+		stmts = append(stmts, Statement{insertMeterValuesSQL(len(chunk)), args})
+	}
+	return stmts
+}
+
 func appendMeterValue(args []any, v csms.MeterValue) []any {
 	v = withDefaults(v)
 	return append(args, v.StationID, v.TransactionID, v.EVSE, ns(v.Timestamp), v.Measurand, v.Phase,
@@ -172,14 +181,7 @@ func (s *Store) RecordMeterValues(ctx context.Context, mvs []csms.MeterValue) er
 			}
 			byTx[id] = append(byTx[id], v)
 		}
-		var stmts []Statement
-		for chunk := range slices.Chunk(mvs, maxRowsPerInsert) {
-			args := make([]any, 0, len(chunk)*meterValueColumns)
-			for _, v := range chunk {
-				args = appendMeterValue(args, v)
-			}
-			stmts = append(stmts, Statement{insertMeterValuesSQL(len(chunk)), args})
-		}
+		stmts := insertMeterValues(mvs, func(*csms.MeterValue) {})
 		for _, id := range txs {
 			stmts = append(stmts, meterTimeStatements(id, byTx[id])...)
 		}
