@@ -35,6 +35,17 @@ func BenchmarkTxEvents(b *testing.B) {
 	}
 }
 
+// BenchmarkTxEventsLongTransactions is BenchmarkTxEvents (batching) with
+// transactions that hold 100 events each before the timing starts.
+func BenchmarkTxEventsLongTransactions(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchTxEventsAfter(b, s, 100)
+}
+
 // The benchmark's speed comes from the rows the committer keeps (no SELECT
 // for the next event of a running transaction); these tests check that a
 // kept row is never staler than the database.
