@@ -133,6 +133,15 @@ func TestOCPP16ChargingSessionIsRecordedAndReplaysChangeNothing(t *testing.T) {
 		if _, err := ocpp.Call(c, st, mv); err != nil {
 			t.Fatal(err)
 		}
+		// Another message at the same time (a clock-aligned sample beside
+		// the periodic one) is not a replay of the first: its value is kept.
+		voltage := &v16.MeterValuesRequest{ConnectorID: 1, TransactionID: &txID, MeterValue: []v16.MeterValue{{
+			Timestamp:    at("2026-11-26T10:15:00Z"),
+			SampledValue: []v16.SampledValue{{Value: "229.5", Unit: "V", Measurand: "Voltage", Context: "Sample.Clock"}},
+		}}}
+		if _, err := ocpp.Call(c, st, voltage); err != nil {
+			t.Fatal(err)
+		}
 		stop := &v16.StopTransactionRequest{TransactionID: txID, MeterStop: 6000, Timestamp: at("2026-11-26T10:30:00Z"), Reason: "EVDisconnected", IDTag: "TAG-OK"}
 		if _, err := ocpp.Call(c, st, stop); err != nil {
 			t.Fatal(err)
@@ -151,13 +160,17 @@ func TestOCPP16ChargingSessionIsRecordedAndReplaysChangeNothing(t *testing.T) {
 			t.Fatalf("finished transaction %+v", tx)
 		}
 		values, _ := h.store.MeterValues(c, int64(txID))
-		var sawEnergy, sawPower bool
+		var sawEnergy, sawPower, sawVoltage bool
 		for _, v := range values {
 			sawEnergy = sawEnergy || v.Measurand == "Energy.Active.Import.Register" && v.Value == 3500 && v.Unit == "Wh" && v.RawUnit == "kWh"
 			sawPower = sawPower || v.Measurand == "Power.Active.Import" && v.Value == 11000 && v.Unit == "W"
+			sawVoltage = sawVoltage || v.Measurand == "Voltage" && v.Value == 229.5 && v.Context == "Sample.Clock"
 		}
 		if !sawEnergy || !sawPower {
 			t.Fatalf("meter values not normalised: %+v", values)
+		}
+		if !sawVoltage {
+			t.Fatalf("the second MeterValues at the same time was lost: %+v", values)
 		}
 	})
 }

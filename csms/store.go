@@ -84,11 +84,14 @@ type Store interface {
 //   - The first event of a transaction creates it, whatever its type: an
 //     Ended that overtakes its Started creates a finished transaction, and
 //     the Started completes it later.
-//   - An event already recorded changes nothing and returns applied=false
-//     with the stored transaction, so a replay gets the same answer as the
-//     original (a replayed 1.6 start gets the same transactionId). The same
-//     event is: same transaction and SeqNo; for a 1.6 start, same station,
-//     connector, IDToken, Timestamp and MeterWh.
+//   - An event already recorded changes the transaction in nothing and
+//     returns applied=false with the stored transaction, so a replay gets
+//     the same answer as the original (a replayed 1.6 start gets the same
+//     transactionId). The same event is: same transaction and SeqNo; for a
+//     1.6 start, same station, connector, IDToken, Timestamp and MeterWh.
+//     Its MeterValues are stored all the same, under the duplicate rule
+//     below: a true replay adds none, and two different messages that share
+//     a SeqNo (1.6 MeterValues, numbered by their time) lose none.
 //   - The transaction's fields follow from all its events ordered by SeqNo
 //     (then Timestamp), not from arrival order: StartedAt is the Started
 //     event's time (else that of the event with the lowest SeqNo);

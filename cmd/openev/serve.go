@@ -153,7 +153,9 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 	}
 	defer store.Close()
 
-	srv := &ocpp.Server{Options: ocpp.Options{Logger: log, Validation: validation}}
+	// The CSMS answers OCPP 1.6 and 2.0.1; a station that also offers 2.1
+	// gets 2.0.1 rather than a version whose calls would all be refused.
+	srv := &ocpp.Server{Options: ocpp.Options{Logger: log, Validation: validation}, Versions: []ocpp.Version{ocpp.V201, ocpp.V16}}
 	m := metrics.New(srv)
 	// Everything goes through the timed store, so /metrics shows the
 	// database's share of each answer (openev_store_duration_seconds).
@@ -312,8 +314,9 @@ func listenDebug(addr string, log *slog.Logger) (*http.Server, error) {
 		return nil, fmt.Errorf("listening on %s: %w (use another --debug-addr)", addr, err)
 	}
 	mux := http.NewServeMux()
+	// No /debug/pprof/cmdline: the command line may hold --api-key or a
+	// database password.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openev/openev/ocpp"
+	"github.com/openev/openev/ocpp/v201"
 )
 
 // freeAddr returns a loopback address that was free a moment ago.
@@ -271,17 +274,21 @@ func TestServeProfilerOnlyOnTheDebugListener(t *testing.T) {
 	debug := freeAddr(t)
 	addr, _ := startServe(t, "--data-dir", t.TempDir(), "--api-key", "k", "--debug-addr", debug)
 	for _, c := range []struct {
-		base string
-		want int
-	}{{debug, http.StatusOK}, {addr, http.StatusNotFound}} {
-		resp, err := http.Get("http://" + c.base + "/debug/pprof/goroutine?debug=1")
+		base, path string
+		want       int
+	}{
+		{debug, "/debug/pprof/goroutine?debug=1", http.StatusOK},
+		{addr, "/debug/pprof/goroutine?debug=1", http.StatusNotFound},
+		{debug, "/debug/pprof/cmdline", http.StatusNotFound}, // the command line may hold secrets
+	} {
+		resp, err := http.Get("http://" + c.base + c.path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != c.want {
-			t.Errorf("%s: status %d, want %d", c.base, resp.StatusCode, c.want)
+			t.Errorf("%s%s: status %d, want %d", c.base, c.path, resp.StatusCode, c.want)
 		}
 		if c.want == http.StatusOK && !strings.Contains(string(body), "goroutine profile") {
 			t.Errorf("%s: not a goroutine profile: %.200s", c.base, body)
@@ -293,5 +300,32 @@ func TestServeProfilerOnlyOnTheDebugListener(t *testing.T) {
 		"--api-key", "k", "--debug-addr", debug}, &bytes.Buffer{}, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), "--debug-addr") {
 		t.Errorf("a second serve on the same --debug-addr: exit %d, %q", code, stderr.String())
+	}
+}
+
+// The CSMS answers OCPP 1.6 and 2.0.1: a station that prefers 2.1 but also
+// offers 2.0.1 gets 2.0.1 and is served; one that offers only 2.1 is refused
+// at the upgrade rather than connected and then refused every call.
+func TestServeNegotiates201WithAStationPreferring21(t *testing.T) {
+	addr, _ := startServe(t, "--data-dir", t.TempDir(), "--api-key", "k")
+	ctx := t.Context()
+	d := &ocpp.Dialer{Versions: []ocpp.Version{ocpp.V21, ocpp.V201}}
+	c, err := d.Dial(ctx, "ws://"+addr+"/ocpp", "CS21", ocpp.NewRouter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(1000, "")
+	if c.Version() != ocpp.V201 {
+		t.Fatalf("negotiated %v, want 2.0.1", c.Version())
+	}
+	boot, err := ocpp.Call(ctx, c, &v201.BootNotificationRequest{Reason: v201.BootReasonEnumPowerUp,
+		ChargingStation: v201.ChargingStation{VendorName: "V", Model: "M"}})
+	if err != nil || boot.Status != v201.RegistrationStatusEnumAccepted {
+		t.Fatalf("boot: %+v %v", boot, err)
+	}
+	only21 := &ocpp.Dialer{Versions: []ocpp.Version{ocpp.V21}}
+	if c, err := only21.Dial(ctx, "ws://"+addr+"/ocpp", "CS21ONLY", ocpp.NewRouter()); err == nil {
+		c.Close(1000, "")
+		t.Fatal("a station offering only OCPP 2.1 was connected")
 	}
 }

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Open) {
 		{"EndedBeforeStarted", testEndedBeforeStarted},
 		{"MeterValueDuplicates", testMeterValueDuplicates},
 		{"MeterValuesAtSeveralTimes", testMeterValuesAtSeveralTimes},
+		{"ReplayStoresOnlyNewMeterValues", testReplayStoresOnlyNewMeterValues},
 		{"EnergyWhileActive", testEnergyWhileActive},
 		{"TransactionFilters", testTransactionFilters},
 		{"NotFound", testNotFound},
@@ -643,6 +644,42 @@ func testMeterValuesAtSeveralTimes(t *testing.T, s csms.Store) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: meter values\n got %q\nwant %q", station, got, want)
+		}
+	}
+}
+
+// testReplayStoresOnlyNewMeterValues: an event whose seqNo is recorded
+// changes the transaction in nothing, but values it carries that are not
+// stored yet go in (two 1.6 MeterValues at the same time share a seqNo).
+func testReplayStoresOnlyNewMeterValues(t *testing.T, s csms.Store) {
+	events := tx201("S", "T")
+	for _, e := range events[:2] {
+		_, _, err := s.RecordTransactionEvent(ctx(t), e)
+		must(t, err)
+	}
+	second := events[1]
+	second.MeterWh = wh(99999) // a different reading: the transaction keeps the first
+	second.MeterValues = []csms.MeterValue{
+		{Timestamp: second.Event.Timestamp, Measurand: "Voltage", Value: 230, Unit: "V"},                  // new, same time
+		{Timestamp: second.Event.Timestamp.Add(time.Second), Measurand: "Voltage", Value: 231, Unit: "V"}, // new, another time
+	}
+	for i := range 2 { // the second time, a true replay of it
+		tx, applied, err := s.RecordTransactionEvent(ctx(t), second)
+		must(t, err)
+		if applied || tx.EnergyWh != 1000 || tx.LastSeqNo != 1 {
+			t.Errorf("try %d: applied %v, %+v; want a replay that leaves the transaction as it was", i, applied, tx)
+		}
+		mvs, err := s.MeterValues(ctx(t), tx.ID)
+		must(t, err)
+		var got []string
+		for _, v := range mvs {
+			got = append(got, fmt.Sprintf("%v %s %v", v.Timestamp.Sub(t0), v.Measurand, v.Value))
+		}
+		want := []string{"0s Energy.Active.Import.Register 1000", "0s Power.Active.Import 7000",
+			"10m0s Energy.Active.Import.Register 2000", "10m0s Power.Active.Import 7000", "10m0s Voltage 230",
+			"10m1s Voltage 231"}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("try %d: meter values\n got %q\nwant %q", i, got, want)
 		}
 	}
 }

@@ -50,18 +50,34 @@ func withDefaults(v csms.MeterValue) csms.MeterValue {
 // arrive). When the values are at several times, the times go to
 // transaction_meter_times too (see eventMeterTime).
 func meterValueStatements(row *txRow, e *csms.TxEvent) []Statement {
+	stmts := insertEventMeterValues(row, e)
+	if _, shared := eventMeterTime(e.MeterValues); !shared && len(e.MeterValues) > 0 {
+		stmts = append(stmts, meterTimeStatements(row.id, e.MeterValues)...)
+	}
+	return stmts
+}
+
+// replayMeterValueStatements store the values of an event whose seqNo is
+// recorded already: those not stored yet go in, their times recorded apart,
+// since the stored event's meter_ts may not name them.
+func replayMeterValueStatements(row *txRow, e *csms.TxEvent) []Statement {
+	if len(e.MeterValues) == 0 {
+		return nil
+	}
+	return append(insertEventMeterValues(row, e), meterTimeStatements(row.id, e.MeterValues)...)
+}
+
+// insertEventMeterValues are the INSERTs of an event's values, completed
+// with the transaction's station and id and the event's EVSE.
+func insertEventMeterValues(row *txRow, e *csms.TxEvent) []Statement {
 	id := row.id
-	stmts := insertMeterValues(e.MeterValues, func(v *csms.MeterValue) {
+	return insertMeterValues(e.MeterValues, func(v *csms.MeterValue) {
 		v.StationID = row.stationID
 		v.TransactionID = &id
 		if v.EVSE == 0 {
 			v.EVSE = e.EVSE
 		}
 	})
-	if _, shared := eventMeterTime(e.MeterValues); !shared && len(e.MeterValues) > 0 {
-		stmts = append(stmts, meterTimeStatements(id, e.MeterValues)...)
-	}
-	return stmts
 }
 
 // eventMeterTime is the time that all of an event's values share, which

@@ -255,7 +255,14 @@ func (s *Store) recordTxEvent(ctx context.Context, q sqldb.Querier, e *csms.TxEv
 		return csms.Transaction{}, false, err
 	}
 	if !inserted {
-		// The same seqNo is recorded: a replay, which changes nothing.
+		// The same seqNo is recorded: a replay, which changes the
+		// transaction in nothing. Its meter values still go in (the
+		// duplicate rule drops those of a true replay): two OCPP 1.6
+		// MeterValues sent at the same time get the same seqNo from it, and
+		// the second is not a repeat of the first.
+		if err := execAll(ctx, q, replayMeterValueStatements(&row, e)); err != nil {
+			return csms.Transaction{}, false, err
+		}
 		s.txs.stage(&row)
 		return row.transaction(), false, nil
 	}
