@@ -133,9 +133,14 @@ func (s *Service) stopTransaction16(ctx context.Context, c *ocpp.Conn, req *v16.
 		reason = "Local" // 1.6 §6.50: an absent reason means Local
 	}
 	tx, err := s.store.Transaction(ctx, txID)
+	if err == nil && tx.StationID != c.ID() {
+		err = ErrNotFound // another station's transaction is none of this one's
+	}
 	if errors.Is(err, ErrNotFound) {
-		// A stop for a transaction we never issued (the id -1 some chargers
-		// send after losing theirs, say): acknowledge it, keep it on record.
+		// A stop for a transaction we never issued to this station (the id
+		// -1 some chargers send after losing theirs, say): acknowledge it,
+		// keep it on record; refusing it would have the station retry it
+		// from its queue for ever.
 		c.Logger().Warn("StopTransaction for an unknown transaction", "transactionId", req.TransactionID)
 		if err := s.logEvent(ctx, c, "StopTransaction", req.Timestamp, req); err != nil {
 			return nil, err

@@ -352,3 +352,37 @@ func TestFailedLoginsAreSlowedDown(t *testing.T) {
 		conn.Close(1000, "")
 	})
 }
+
+// A 1.6 StopTransaction for a transaction that is not the station's (an id
+// it lost, or another station's) is acknowledged and kept on record; the
+// other station's transaction is untouched.
+func TestOCPP16StopOfAnotherStationsTransactionIsAcknowledgedNotApplied(t *testing.T) {
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{AcceptUnknownTokens: true})
+		c := ctx(t)
+		a, b := h.dial(t, "CSA", ocpp.V16, ""), h.dial(t, "CSB", ocpp.V16, "")
+		for _, st := range []*ocpp.Conn{a, b} {
+			if _, err := ocpp.Call(c, st, &v16.BootNotificationRequest{ChargePointVendor: "V", ChargePointModel: "M"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		started, err := ocpp.Call(c, a, &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "T", MeterStart: 0, Timestamp: at("2026-11-26T10:00:00Z")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []int{started.TransactionID, -1} {
+			stop := &v16.StopTransactionRequest{TransactionID: id, MeterStop: 500, Timestamp: at("2026-11-26T10:30:00Z")}
+			if _, err := ocpp.Call(c, b, stop); err != nil {
+				t.Fatalf("stop of transaction %d from another station: %v, want it acknowledged", id, err)
+			}
+		}
+		tx, err := h.store.Transaction(c, int64(started.TransactionID))
+		if err != nil || tx.Status != csms.TransactionActive || tx.StationID != "CSA" {
+			t.Fatalf("CSA's transaction after CSB's stop: %+v %v", tx, err)
+		}
+		logged, err := h.store.StationEvents(c, "CSB", "StopTransaction", csms.Page{})
+		if err != nil || len(logged) != 2 {
+			t.Fatalf("CSB's stops on record: %d (%v), want 2", len(logged), err)
+		}
+	})
+}
