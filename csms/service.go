@@ -92,7 +92,7 @@ func (s *Service) Handler() ocpp.Handler {
 	r := ocpp.NewRouter()
 	s.route16(r)
 	s.route201(r)
-	return r
+	return guardUnaccepted(r)
 }
 
 // Mount makes srv the CSMS's OCPP endpoint: its Handler, Authenticate,
@@ -181,9 +181,16 @@ func (s *Service) Connected(c *ocpp.Conn) (ocpp.Handler, error) {
 	if errors.Is(err, ErrNotFound) {
 		err = s.register(ctx, c.ID(), c.Version())
 	}
+	var st Station
+	if err == nil {
+		st, err = s.store.Station(ctx, c.ID())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("recording connection of %s: %w", c.ID(), err)
 	}
+	state := &connState{}
+	state.registration.Store(st.Registration) // until it boots: as registered
+	c.SetData(state)
 	return nil, nil
 }
 
@@ -230,6 +237,7 @@ func (s *Service) boot(ctx context.Context, c *ocpp.Conn, vendor, model, serial,
 	if err := s.store.SaveStation(ctx, st); err != nil {
 		return "", err
 	}
+	setRegistration(c, st.Registration)
 	return st.Registration, nil
 }
 

@@ -386,3 +386,62 @@ func TestOCPP16StopOfAnotherStationsTransactionIsAcknowledgedNotApplied(t *testi
 		}
 	})
 }
+
+// A station not accepted may not start charging (SecurityError, OCPP 2.0.1
+// B02.FR.09), yet what it reports is kept; once an operator accepts it, its
+// next boot lets it charge.
+func TestPendingStationMayNotChargeUntilAccepted(t *testing.T) {
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{UnknownStations: csms.PendingUnknown, AcceptUnknownTokens: true})
+		c := ctx(t)
+		wantSecurityError := func(what string, err error) {
+			t.Helper()
+			var oe *ocpp.Error
+			if !errors.As(err, &oe) || oe.Code != ocpp.SecurityError || !strings.Contains(oe.Description, "Pending") {
+				t.Errorf("%s from a pending station: %v, want SecurityError naming the registration", what, err)
+			}
+		}
+		s201 := h.dial(t, "NEW201", ocpp.V201, "")
+		boot := &v201.BootNotificationRequest{Reason: v201.BootReasonEnumPowerUp, ChargingStation: v201.ChargingStation{VendorName: "V", Model: "M"}}
+		if resp, err := ocpp.Call(c, s201, boot); err != nil || resp.Status != v201.RegistrationStatusEnumPending {
+			t.Fatalf("boot: %+v %v", resp, err)
+		}
+		tok := v201.IDToken{IDToken: "TAG", Type: v201.IDTokenEnumISO14443}
+		_, err := ocpp.Call(c, s201, &v201.AuthorizeRequest{IDToken: tok})
+		wantSecurityError("Authorize", err)
+		started := &v201.TransactionEventRequest{EventType: v201.TransactionEventEnumStarted, Timestamp: at("2026-11-26T10:00:00Z"),
+			TriggerReason: v201.TriggerReasonEnumAuthorized, SeqNo: 0, TransactionInfo: v201.Transaction{TransactionID: "TX1"}, IDToken: &tok}
+		_, err = ocpp.Call(c, s201, started)
+		wantSecurityError("TransactionEvent Started", err)
+		if _, err := ocpp.Call(c, s201, &v201.StatusNotificationRequest{Timestamp: at("2026-11-26T10:00:00Z"),
+			ConnectorStatus: v201.ConnectorStatusEnumAvailable, EvseID: 1, ConnectorID: 1}); err != nil {
+			t.Errorf("StatusNotification from a pending station: %v, want it kept", err)
+		}
+		if _, err := h.store.TransactionByStationTxID(c, "NEW201", "TX1"); !errors.Is(err, csms.ErrNotFound) {
+			t.Errorf("the refused transaction was stored: %v", err)
+		}
+
+		s16 := h.dial(t, "NEW16", ocpp.V16, "")
+		if resp, err := ocpp.Call(c, s16, &v16.BootNotificationRequest{ChargePointVendor: "V", ChargePointModel: "M"}); err != nil || resp.Status != "Pending" {
+			t.Fatalf("1.6 boot: %+v %v", resp, err)
+		}
+		_, err = ocpp.Call(c, s16, &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "TAG", Timestamp: at("2026-11-26T10:00:00Z")})
+		wantSecurityError("StartTransaction", err)
+
+		// The operator accepts NEW201; at its next boot it may charge.
+		st, err := h.store.Station(c, "NEW201")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.Registration = csms.RegistrationAccepted
+		if err := h.store.SaveStation(c, st); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := ocpp.Call(c, s201, boot); err != nil || resp.Status != v201.RegistrationStatusEnumAccepted {
+			t.Fatalf("boot after acceptance: %+v %v", resp, err)
+		}
+		if _, err := ocpp.Call(c, s201, started); err != nil {
+			t.Fatalf("TransactionEvent Started once accepted: %v", err)
+		}
+	})
+}
