@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/openev/openev/csms"
+	"github.com/openev/openev/internal/throttle"
 	"github.com/openev/openev/ocpp"
 )
 
@@ -38,6 +40,8 @@ type API struct {
 	observe        func(direction, action string, err error, took time.Duration)
 	ocpi           *OCPI
 	mux            *http.ServeMux
+	guessing       *throttle.Throttle // wrong API keys, per remote address
+	now            func() time.Time
 }
 
 // Options tune an API.
@@ -55,6 +59,12 @@ type Options struct {
 	// manages (/api/v1/ocpi/..., /api/v1/locations). Default: none, and
 	// those endpoints answer 404 saying how to enable OCPI.
 	OCPI *OCPI
+	// KeyBackoff is how long an address must wait after a request with a
+	// missing or wrong API key; the delay doubles with each further one, up
+	// to a minute. Default 1s.
+	KeyBackoff time.Duration
+	// Now is the clock of those delays. Default time.Now.
+	Now func() time.Time
 }
 
 // New returns the API on a store and the OCPP server's connections.
@@ -71,7 +81,14 @@ func New(store csms.Store, stations Stations, opts Options) (*API, error) {
 	if opts.ObserveCall == nil {
 		opts.ObserveCall = func(string, string, error, time.Duration) {}
 	}
-	a := &API{store: store, stations: stations, key: opts.APIKey, log: opts.Logger, commandTimeout: opts.CommandTimeout, observe: opts.ObserveCall, ocpi: opts.OCPI}
+	if opts.KeyBackoff <= 0 {
+		opts.KeyBackoff = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &API{store: store, stations: stations, key: opts.APIKey, log: opts.Logger, commandTimeout: opts.CommandTimeout, observe: opts.ObserveCall, ocpi: opts.OCPI,
+		guessing: throttle.New(opts.KeyBackoff, time.Minute), now: opts.Now}
 	a.routes()
 	return a, nil
 }
@@ -101,14 +118,41 @@ func (a *API) routes() {
 	a.mux = m
 }
 
-// ServeHTTP checks the API key and dispatches.
+// ServeHTTP checks the API key and dispatches. Key guessing is slowed down
+// per remote address: after a wrong key the address waits (429) before its
+// next request, however right its key then is. Behind a reverse proxy every
+// client shares the proxy's address.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/api/v1/openapi.json" && !a.authorized(r) {
+	if r.URL.Path == "/api/v1/openapi.json" {
+		a.mux.ServeHTTP(w, r)
+		return
+	}
+	addr := remoteHost(r)
+	now := a.now()
+	if wait := a.guessing.Wait(addr, now); wait > 0 {
+		secs := int(wait.Round(time.Second)/time.Second) + 1
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		writeError(w, http.StatusTooManyRequests, "too many requests with a wrong API key from this address: retry in %d s", secs)
+		return
+	}
+	if !a.authorized(r) {
+		delay := a.guessing.Fail(addr, now)
+		a.log.Warn("admin API request with a missing or wrong API key", "remote", addr, "next_attempt_in", delay)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="openev"`)
 		writeError(w, http.StatusUnauthorized, "missing or wrong API key: send Authorization: Bearer <key>")
 		return
 	}
+	a.guessing.Succeed(addr)
 	a.mux.ServeHTTP(w, r)
+}
+
+// remoteHost is the request's remote address without its port.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (a *API) authorized(r *http.Request) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +31,25 @@ type env struct {
 	store *sqlite.Store
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, api.Options{Now: skippingClock()}) }
+
+// skippingClock moves two minutes on at every reading, so that the delay
+// after a wrong API key has always passed: tests of other things may send
+// wrong keys back to back.
+func skippingClock() func() time.Time {
+	var mu sync.Mutex
+	now := time.Now()
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(2 * time.Minute)
+		return now
+	}
+}
+
+// newEnvWith is newEnv with the API's options (the key and the command
+// timeout are set here).
+func newEnvWith(t *testing.T, opts api.Options) *env {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "api.db"), sqlite.Options{})
 	if err != nil {
@@ -40,7 +59,8 @@ func newEnv(t *testing.T) *env {
 	svc := csms.New(st, csms.Config{AcceptUnknownTokens: true})
 	srv := &ocpp.Server{Options: ocpp.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}}
 	svc.Mount(srv)
-	a, err := api.New(st, srv, api.Options{APIKey: key, CommandTimeout: 2 * time.Second})
+	opts.APIKey, opts.CommandTimeout = key, 2*time.Second
+	a, err := api.New(st, srv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,5 +424,51 @@ func TestEveryCommandBuildsAValidMessageInBothVersions(t *testing.T) {
 	bodies["remote-stop"] = "tested above"
 	if len(bodies) != len(api.CommandNames()) {
 		t.Errorf("test covers %d commands, the API has %d: %v", len(bodies), len(api.CommandNames()), api.CommandNames())
+	}
+}
+
+// Wrong API keys are slowed down per address: after one, the address waits
+// (429 with Retry-After) even with the right key; the wait doubles; once it
+// has passed, the right key works and clears the record.
+func TestWrongAPIKeysAreSlowedDown(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := newEnvWith(t, api.Options{KeyBackoff: time.Second, Now: clock})
+	get := func(k string) (int, string) {
+		req, _ := http.NewRequest("GET", e.base+"/api/v1/stations", nil)
+		req.Header.Set("Authorization", "Bearer "+k)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Retry-After")
+	}
+	if code, _ := get("guess-1"); code != 401 {
+		t.Fatalf("first wrong key: %d, want 401", code)
+	}
+	if code, retry := get(key); code != 429 || retry != "2" {
+		t.Fatalf("right key during the delay: %d (Retry-After %q), want 429 and 2", code, retry)
+	}
+	advance(1100 * time.Millisecond)
+	if code, _ := get("guess-2"); code != 401 {
+		t.Fatalf("second wrong key after the delay: %d, want 401", code)
+	}
+	advance(1100 * time.Millisecond) // the second delay is 2 s
+	if code, _ := get(key); code != 429 {
+		t.Fatalf("right key 1.1 s into a 2 s delay: %d, want 429", code)
+	}
+	advance(time.Second)
+	if code, _ := get(key); code != 200 {
+		t.Fatalf("right key after the delay: %d, want 200", code)
+	}
+	if code, _ := get("guess-3"); code != 401 { // the record was cleared: a 1 s delay again
+		t.Fatalf("wrong key after a success: %d, want 401", code)
+	}
+	advance(1100 * time.Millisecond)
+	if code, _ := get(key); code != 200 {
+		t.Fatalf("right key 1.1 s after a first failure: %d, want 200", code)
 	}
 }

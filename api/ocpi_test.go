@@ -35,7 +35,7 @@ func newOCPIEnv(t *testing.T, b testdb.Backend, parties ...string) *ocpiEnv {
 	mux := http.NewServeMux()
 	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
-	opts := api.Options{APIKey: key}
+	opts := api.Options{APIKey: key, Now: skippingClock()}
 	e := &ocpiEnv{env: &env{t: t, base: hs.URL}, srv: hs}
 	if len(parties) > 0 {
 		var roles []ocpi.CredentialsRole

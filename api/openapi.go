@@ -31,7 +31,10 @@ func queryParam(name, desc, typ string) obj {
 
 // errs are the error answers every operation may give.
 func errs(codes ...string) obj {
-	out := obj{"401": response("Missing or wrong API key.", ref("Error"))}
+	out := obj{
+		"401": response("Missing or wrong API key.", ref("Error")),
+		"429": response("This address sent a wrong API key and must wait (Retry-After, seconds) before its next request.", ref("Error")),
+	}
 	desc := map[string]string{
 		"400": "The request is malformed or its OCPP payload breaks the schema; the message says which field.",
 		"404": "No such object.",

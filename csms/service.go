@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openev/openev/internal/throttle"
 	"github.com/openev/openev/ocpp"
 )
 
@@ -62,7 +63,7 @@ type Service struct {
 	store    Store
 	cfg      Config
 	log      *slog.Logger
-	guessing *throttle // slows down password guessing per identity and address
+	guessing *throttle.Throttle // slows down password guessing per identity and address
 }
 
 // New returns a Service on store.
@@ -82,7 +83,7 @@ func New(store Store, cfg Config) *Service {
 	if cfg.LoginBackoff <= 0 {
 		cfg.LoginBackoff = 500 * time.Millisecond
 	}
-	return &Service{store: store, cfg: cfg, log: cfg.Logger, guessing: newThrottle(cfg.LoginBackoff, time.Minute)}
+	return &Service{store: store, cfg: cfg, log: cfg.Logger, guessing: throttle.New(cfg.LoginBackoff, time.Minute)}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
@@ -147,16 +148,16 @@ func (s *Service) Authenticate(ctx context.Context, h *ocpp.Handshake) error {
 func (s *Service) checkPassword(st Station, h *ocpp.Handshake) error {
 	now := s.now()
 	addr := remoteHost(h)
-	if wait := max(s.guessing.wait("id:"+h.Identity, now), s.guessing.wait("addr:"+addr, now)); wait > 0 {
+	if wait := max(s.guessing.Wait("id:"+h.Identity, now), s.guessing.Wait("addr:"+addr, now)); wait > 0 {
 		return &ocpp.RefuseError{Status: 429, Reason: fmt.Sprintf("too many failed logins; retry in %s", wait.Round(time.Second)+time.Second)}
 	}
 	if h.HasBasicAuth && h.Username == h.Identity && CheckPassword(st.PasswordHash, h.Password) {
-		s.guessing.succeed("id:" + h.Identity)
-		s.guessing.succeed("addr:" + addr)
+		s.guessing.Succeed("id:" + h.Identity)
+		s.guessing.Succeed("addr:" + addr)
 		return nil
 	}
-	delay := s.guessing.fail("id:"+h.Identity, now)
-	s.guessing.fail("addr:"+addr, now)
+	delay := s.guessing.Fail("id:"+h.Identity, now)
+	s.guessing.Fail("addr:"+addr, now)
 	// The password itself is never logged.
 	s.log.Warn("station failed to log in", "station", h.Identity, "remote", addr, "next_attempt_in", delay)
 	return errors.New("bad credentials")
