@@ -85,15 +85,17 @@ func orDefault(s, def string) string {
 }
 
 // meterValues16 flattens 1.6 meter values into normalised MeterValues. A
-// value that is not a number (signed data) keeps Value 0 and its raw text.
+// value that is not a finite number (signed data, "n/a", "NaN") is kept as
+// its raw text with Value 0 and no unit, so that it is never taken for a
+// reading (registerWh wants Wh).
 func meterValues16(stationID string, txID *int64, evse int, in []v16.MeterValue) []MeterValue {
 	var out []MeterValue
 	for _, mv := range in {
 		for _, sv := range mv.SampledValue {
 			measurand := orDefault(string(sv.Measurand), defaultMeasurand)
-			raw, _ := strconv.ParseFloat(strings.TrimSpace(sv.Value), 64)
+			raw, err := strconv.ParseFloat(strings.TrimSpace(sv.Value), 64)
 			value, unit := normalize(raw, string(sv.Unit), measurand)
-			if sv.Format == "SignedData" {
+			if err != nil || math.IsNaN(raw) || math.IsInf(raw, 0) || sv.Format == "SignedData" {
 				value, unit = 0, ""
 			}
 			out = append(out, MeterValue{

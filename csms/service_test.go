@@ -445,3 +445,42 @@ func TestPendingStationMayNotChargeUntilAccepted(t *testing.T) {
 		}
 	})
 }
+
+// A 1.6 sampled value that is not a number is kept as its raw text and is
+// never taken for the energy register: the transaction's energy stays right.
+func TestOCPP16ValueThatIsNotANumberIsNoReading(t *testing.T) {
+	onBothStores(t, func(t *testing.T, newH func(csms.Config) *harness) {
+		h := newH(csms.Config{AcceptUnknownTokens: true})
+		c := ctx(t)
+		st := h.dial(t, "CSNAN", ocpp.V16, "")
+		if _, err := ocpp.Call(c, st, &v16.BootNotificationRequest{ChargePointVendor: "V", ChargePointModel: "M"}); err != nil {
+			t.Fatal(err)
+		}
+		started, err := ocpp.Call(c, st, &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "T", MeterStart: 1000, Timestamp: at("2026-11-26T10:00:00Z")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		txID := started.TransactionID
+		for i, text := range []string{"n/a", "NaN", "2500"} {
+			mv := &v16.MeterValuesRequest{ConnectorID: 1, TransactionID: &txID, MeterValue: []v16.MeterValue{{
+				Timestamp:    at("2026-11-26T10:00:00Z").Add(time.Duration(i+1) * time.Minute),
+				SampledValue: []v16.SampledValue{{Value: text, Unit: "Wh", Measurand: "Energy.Active.Import.Register"}},
+			}}}
+			if _, err := ocpp.Call(c, st, mv); err != nil {
+				t.Fatalf("MeterValues %q: %v", text, err)
+			}
+			tx, err := h.store.Transaction(c, int64(txID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[bool]float64{true: 1500, false: 0}[text == "2500"]
+			if tx.EnergyWh != want {
+				t.Errorf("after %q: energy %v Wh, want %v", text, tx.EnergyWh, want)
+			}
+		}
+		values, err := h.store.MeterValues(c, int64(txID))
+		if err != nil || len(values) != 3 || values[0].RawValue != "n/a" || values[0].Unit != "" || values[1].RawValue != "NaN" {
+			t.Errorf("values kept: %+v %v", values, err)
+		}
+	})
+}
