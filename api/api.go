@@ -102,6 +102,8 @@ func (a *API) routes() {
 	m.HandleFunc("PATCH /api/v1/stations/{id}", a.patchStation)
 	m.HandleFunc("DELETE /api/v1/stations/{id}", a.deleteStation)
 	m.HandleFunc("GET /api/v1/stations/{id}/status", a.stationStatus)
+	m.HandleFunc("GET /api/v1/stations/{id}/status/history", a.stationStatusHistory)
+	m.HandleFunc("GET /api/v1/stations/{id}/events", a.stationEvents)
 	m.HandleFunc("POST /api/v1/stations/{id}/commands/{name}", a.command)
 	m.HandleFunc("POST /api/v1/stations/{id}/ocpp/{action}", a.rawCall)
 	m.HandleFunc("GET /api/v1/tokens", a.listTokens)
@@ -111,6 +113,7 @@ func (a *API) routes() {
 	m.HandleFunc("DELETE /api/v1/tokens/{id}", a.deleteToken)
 	m.HandleFunc("GET /api/v1/transactions", a.listTransactions)
 	m.HandleFunc("GET /api/v1/transactions/{id}", a.getTransaction)
+	m.HandleFunc("GET /api/v1/transactions/{id}/events", a.transactionEvents)
 	a.ocpiRoutes(m)
 	m.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)

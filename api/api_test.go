@@ -472,3 +472,61 @@ func TestWrongAPIKeysAreSlowedDown(t *testing.T) {
 		t.Fatalf("right key 1.1 s after a first failure: %d, want 200", code)
 	}
 }
+
+// What a station reported is readable: its status history, its notices,
+// and each transaction's events with the payload as sent.
+func TestStationHistoryEventsAndTransactionEvents(t *testing.T) {
+	e := newEnv(t)
+	c := e.station("CS1", ocpp.V16, nil)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for i, status := range []v16.ChargePointStatus{"Preparing", "Charging"} {
+		ts := t0.Add(time.Duration(i) * time.Minute)
+		if _, err := ocpp.Call(ctx, c, &v16.StatusNotificationRequest{ConnectorID: 1, ErrorCode: "NoError", Status: status, Timestamp: &ts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ocpp.Call(ctx, c, &v16.DataTransferRequest{VendorID: "ACME", MessageID: "hello", Data: "42"}); err != nil {
+		t.Fatal(err)
+	}
+	start, err := ocpp.Call(ctx, c, &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "T1", MeterStart: 0, Timestamp: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ocpp.Call(ctx, c, &v16.StopTransactionRequest{TransactionID: start.TransactionID, MeterStop: 100, Timestamp: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
+	var history []map[string]any
+	if code := e.do("GET", "/api/v1/stations/CS1/status/history", "", &history); code != 200 || len(history) != 2 ||
+		history[0]["raw"] != "Charging" || history[1]["raw"] != "Preparing" {
+		t.Fatalf("status history: %d %v", code, history)
+	}
+	if code := e.do("GET", "/api/v1/stations/CS1/status/history?limit=1&offset=1", "", &history); code != 200 || len(history) != 1 || history[0]["raw"] != "Preparing" {
+		t.Fatalf("status history, second page: %d %v", code, history)
+	}
+	var events []map[string]any
+	if code := e.do("GET", "/api/v1/stations/CS1/events?kind=DataTransfer", "", &events); code != 200 || len(events) != 1 {
+		t.Fatalf("station events: %d %v", code, events)
+	}
+	if p, _ := events[0]["payload"].(map[string]any); p["vendorId"] != "ACME" || p["data"] != "42" {
+		t.Errorf("DataTransfer payload: %v", events[0])
+	}
+	var txEvents []map[string]any
+	if code := e.do("GET", "/api/v1/transactions/"+jsonNum(start.TransactionID)+"/events", "", &txEvents); code != 200 || len(txEvents) != 2 ||
+		txEvents[0]["event_type"] != "Started" || txEvents[1]["event_type"] != "Ended" {
+		t.Fatalf("transaction events: %d %v", code, txEvents)
+	}
+	if raw, _ := txEvents[1]["raw"].(map[string]any); raw["meterStop"] != float64(100) {
+		t.Errorf("the stop's payload as sent: %v", txEvents[1]["raw"])
+	}
+	for _, path := range []string{"/api/v1/stations/NOBODY/status", "/api/v1/stations/NOBODY/status/history",
+		"/api/v1/stations/NOBODY/events", "/api/v1/transactions/424242/events"} {
+		if code := e.do("GET", path, "", nil); code != 404 {
+			t.Errorf("%s: %d, want 404", path, code)
+		}
+	}
+	if code := e.do("GET", "/api/v1/stations/CS1/events?limit=-1", "", nil); code != 400 {
+		t.Errorf("a negative limit: %d, want 400", code)
+	}
+}

@@ -102,6 +102,27 @@ func openAPIDocument() obj {
 		"meter_values": obj{"type": "array", "items": ref("MeterValue"),
 			"description": "GET /api/v1/transactions/{id} only: the meter values in time order."},
 	}}
+	connectorStatus := obj{"type": "object", "properties": obj{
+		"station_id": obj{"type": "string"}, "evse": obj{"type": "integer"}, "connector": obj{"type": "integer"},
+		"status":     obj{"type": "string", "description": "Version-neutral: Available, Occupied, Reserved, Unavailable, Faulted."},
+		"raw":        obj{"type": "string", "description": "The status as the station sent it."},
+		"error_code": obj{"type": "string"}, "info": obj{"type": "string"},
+		"timestamp": obj{"type": "string", "format": "date-time"},
+	}}
+	stationEvent := obj{"type": "object", "properties": obj{
+		"id": obj{"type": "integer"}, "station_id": obj{"type": "string"},
+		"kind":      obj{"type": "string", "description": "The OCPP action."},
+		"timestamp": obj{"type": "string", "format": "date-time"},
+		"payload":   obj{"type": "object", "description": "The station's payload."},
+	}}
+	transactionEvent := obj{"type": "object", "properties": obj{
+		"transaction_id": obj{"type": "integer"},
+		"event_type":     obj{"type": "string", "enum": []string{"Started", "Updated", "Ended"}},
+		"seq_no":         obj{"type": "integer", "description": "2.0.1 seqNo; 1.6: 0 for the start, Unix ms for meter values, 2^62 for the stop."},
+		"timestamp":      obj{"type": "string", "format": "date-time"},
+		"trigger_reason": obj{"type": "string"}, "offline": obj{"type": "boolean"},
+		"raw": obj{"type": "object", "description": "The payload exactly as the station sent it."},
+	}}
 	commandResult := obj{"type": "object", "properties": obj{
 		"station": obj{"type": "string"}, "protocol": obj{"type": "string"}, "action": obj{"type": "string"},
 		"response": obj{"type": "object", "description": "The station's CALLRESULT payload, as it sent it."},
@@ -120,7 +141,8 @@ func openAPIDocument() obj {
 		"components": obj{
 			"securitySchemes": obj{"apiKey": obj{"type": "http", "scheme": "bearer"}},
 			"schemas": obj{"Station": station, "StationInput": stationInput, "Token": token, "Transaction": transaction,
-				"MeterValue": meterValue, "CommandResult": commandResult, "Error": errorSchema},
+				"MeterValue": meterValue, "CommandResult": commandResult, "Error": errorSchema,
+				"ConnectorStatus": connectorStatus, "StationEvent": stationEvent, "TransactionEvent": transactionEvent},
 		},
 		"paths": obj{
 			"/api/v1/stations": obj{
@@ -138,7 +160,14 @@ func openAPIDocument() obj {
 					"responses": withOK(obj{"204": response("Deleted.", nil)}, errs("404"))},
 			},
 			"/api/v1/stations/{id}/status": obj{"parameters": []any{id},
-				"get": obj{"summary": "Current status of each connector", "responses": withOK(obj{"200": response("Statuses.", obj{"type": "array"})}, errs())}},
+				"get": obj{"summary": "Current status of each connector", "responses": withOK(obj{"200": response("Statuses.", obj{"type": "array", "items": ref("ConnectorStatus")})}, errs("404"))}},
+			"/api/v1/stations/{id}/status/history": obj{"parameters": []any{id},
+				"get": obj{"summary": "Every status notification of the station, newest first", "parameters": paging,
+					"responses": withOK(obj{"200": response("Notifications.", obj{"type": "array", "items": ref("ConnectorStatus")})}, errs("400", "404"))}},
+			"/api/v1/stations/{id}/events": obj{"parameters": []any{id},
+				"get": obj{"summary": "What the station reported (NotifyEvent, SecurityEventNotification, DataTransfer, StopTransaction of unknown transactions, ...), newest first",
+					"parameters": append(paging, queryParam("kind", "Only this OCPP action, e.g. SecurityEventNotification.", "string")),
+					"responses":  withOK(obj{"200": response("Events.", obj{"type": "array", "items": ref("StationEvent")})}, errs("400", "404"))}},
 			"/api/v1/stations/{id}/commands/{name}": obj{
 				"parameters": []any{id, obj{"name": "name", "in": "path", "required": true, "schema": obj{"type": "string", "enum": CommandNames()}}},
 				"post": obj{"summary": "Send a version-neutral command and wait for the station's answer",
@@ -168,6 +197,9 @@ func openAPIDocument() obj {
 				"responses": withOK(obj{"200": response("Transactions.", obj{"type": "array", "items": ref("Transaction")})}, errs("400"))}},
 			"/api/v1/transactions/{id}": obj{"parameters": []any{pathParam("id", "Transaction id.")},
 				"get": obj{"summary": "One transaction with its meter values", "responses": withOK(obj{"200": response("The transaction.", ref("Transaction"))}, errs("400", "404"))}},
+			"/api/v1/transactions/{id}/events": obj{"parameters": []any{pathParam("id", "Transaction id.")},
+				"get": obj{"summary": "The transaction's events in seqNo order, each with the payload as the station sent it",
+					"responses": withOK(obj{"200": response("Events.", obj{"type": "array", "items": ref("TransactionEvent")})}, errs("400", "404"))}},
 		},
 	}
 	addOCPIToOpenAPI(doc)

@@ -186,12 +186,55 @@ func (a *API) deleteStation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) stationStatus(w http.ResponseWriter, r *http.Request) {
+	if !a.stationExists(w, r) {
+		return
+	}
 	list, err := a.store.ConnectorStatuses(r.Context(), r.PathValue("id"))
 	if err != nil {
 		a.storeError(w, "statuses", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// stationStatusHistory lists a station's status notifications, newest first.
+func (a *API) stationStatusHistory(w http.ResponseWriter, r *http.Request) {
+	p, ok := page(w, r)
+	if !ok || !a.stationExists(w, r) {
+		return
+	}
+	list, err := a.store.StatusHistory(r.Context(), r.PathValue("id"), p)
+	if err != nil {
+		a.storeError(w, "status history", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// stationEvents lists what a station reported (NotifyEvent,
+// SecurityEventNotification, DataTransfer, ...), newest first; ?kind=
+// keeps one action.
+func (a *API) stationEvents(w http.ResponseWriter, r *http.Request) {
+	p, ok := page(w, r)
+	if !ok || !a.stationExists(w, r) {
+		return
+	}
+	list, err := a.store.StationEvents(r.Context(), r.PathValue("id"), r.URL.Query().Get("kind"), p)
+	if err != nil {
+		a.storeError(w, "station events", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// stationExists answers 404 for an unknown station: an empty list would
+// read as "known, nothing yet".
+func (a *API) stationExists(w http.ResponseWriter, r *http.Request) bool {
+	if _, err := a.store.Station(r.Context(), r.PathValue("id")); err != nil {
+		a.storeError(w, "station "+r.PathValue("id"), err)
+		return false
+	}
+	return true
 }
 
 // tokenView is an id token as the API shows and accepts it.
@@ -368,6 +411,22 @@ func (a *API) getTransaction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, viewTransaction(tx, mv))
+}
+
+// transactionEvents lists a transaction's events in seqNo order, each with
+// the payload as the station sent it.
+func (a *API) transactionEvents(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "transaction id must be an integer, got %q", r.PathValue("id"))
+		return
+	}
+	list, err := a.store.TransactionEvents(r.Context(), id)
+	if err != nil {
+		a.storeError(w, "transaction "+r.PathValue("id"), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 func ptr[T any](v T) *T { return &v }
