@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -528,5 +529,45 @@ func TestStationHistoryEventsAndTransactionEvents(t *testing.T) {
 	}
 	if code := e.do("GET", "/api/v1/stations/CS1/events?limit=-1", "", nil); code != 400 {
 		t.Errorf("a negative limit: %d, want 400", code)
+	}
+}
+
+// Every command's body is documented, in the OpenAPI document and in
+// docs/csms.md, and nothing documented is not a command.
+func TestEveryCommandBodyIsDocumented(t *testing.T) {
+	docs, err := os.ReadFile("../docs/csms.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := api.CommandBodiesMarkdown()
+	if !strings.Contains(string(docs), table) {
+		t.Errorf("docs/csms.md lacks the commands' table as the API has it:\n%s", table)
+	}
+	for _, name := range api.CommandNames() {
+		if !strings.Contains(table, "| `"+name+"` | ") || strings.Contains(table, "| `"+name+"` |  |") {
+			t.Errorf("command %s has no documented body", name)
+		}
+	}
+	if rows := strings.Count(table, "\n") - 2; rows != len(api.CommandNames()) {
+		t.Errorf("%d documented commands, %d commands", rows, len(api.CommandNames()))
+	}
+}
+
+// A 1.6 station has no connectors within an EVSE: a command naming one is
+// refused (422) rather than sent without it.
+func TestOCPP16CommandsRefuseAConnectorWithinAnEVSE(t *testing.T) {
+	e := newEnv(t)
+	c := e.station("CS16", ocpp.V16, nil)
+	if _, err := ocpp.Call(context.Background(), c, &v16.HeartbeatRequest{}); err != nil { // the server has it now
+		t.Fatal(err)
+	}
+	var bad struct{ Error string }
+	for name, body := range map[string]string{
+		"change-availability": `{"evse":1,"connector":1,"available":false}`,
+		"unlock-connector":    `{"evse":1,"connector":2}`,
+	} {
+		if code := e.do("POST", "/api/v1/stations/CS16/commands/"+name, body, &bad); code != 422 || !strings.Contains(bad.Error, "as evse") {
+			t.Errorf("%s %s on 1.6: %d %q, want 422 saying what to do", name, body, code, bad.Error)
+		}
 	}
 }

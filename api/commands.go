@@ -280,6 +280,9 @@ func changeAvailability(ctx context.Context, a *API, c *ocpp.Conn, body json.Raw
 		return nil, errors.New("available (true or false) is required")
 	}
 	if c.Version() == ocpp.V16 {
+		if in.Connector != nil {
+			return nil, errVersion{"OCPP 1.6 has no connectors within an EVSE: give the 1.6 connector id as evse"}
+		}
 		t := v16.AvailabilityType("Inoperative")
 		if *in.Available {
 			t = "Operative"
@@ -309,6 +312,9 @@ func unlockConnector(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMes
 		return nil, errors.New("evse (1 or more) is required")
 	}
 	if c.Version() == ocpp.V16 {
+		if in.Connector > 1 {
+			return nil, errVersion{"OCPP 1.6 has no connectors within an EVSE: give the 1.6 connector id as evse"}
+		}
 		return &v16.UnlockConnectorRequest{ConnectorID: in.EVSE}, nil
 	}
 	if in.Connector < 1 {

@@ -42,6 +42,7 @@ func errs(codes ...string) obj {
 		"422": "The station's OCPP version cannot do this; the message says what to use instead.",
 		"502": "The station answered with a CALLERROR (see ocpp_error), or its answer broke the OCPP schema.",
 		"504": "The station did not answer in time.",
+		"429": "Too many calls already wait for that station; or this address sent a wrong API key and must wait (Retry-After, seconds).",
 	}
 	for _, c := range codes {
 		out[c] = response(desc[c], ref("Error"))
@@ -171,14 +172,17 @@ func openAPIDocument() obj {
 			"/api/v1/stations/{id}/commands/{name}": obj{
 				"parameters": []any{id, obj{"name": "name", "in": "path", "required": true, "schema": obj{"type": "string", "enum": CommandNames()}}},
 				"post": obj{"summary": "Send a version-neutral command and wait for the station's answer",
+					"description": "The body of each command:\n\n" + commandBodiesMarkdown() +
+						"\n404: unknown command. 409: the station is not connected. 429: too many calls already wait for that station. " +
+						"422: the station's OCPP version cannot do this (the message says what to use instead).",
 					"requestBody": jsonBody(obj{"type": "object"}),
-					"responses":   withOK(obj{"200": response("The station's answer.", ref("CommandResult"))}, errs("400", "404", "409", "422", "502", "504"))},
+					"responses":   withOK(obj{"200": response("The station's answer.", ref("CommandResult"))}, errs("400", "404", "409", "422", "429", "502", "504"))},
 			},
 			"/api/v1/stations/{id}/ocpp/{action}": obj{
 				"parameters": []any{id, pathParam("action", "Any OCPP action of the station's version, e.g. GetCompositeSchedule.")},
 				"post": obj{"summary": "Send the body as that action's payload in the station's own version",
 					"requestBody": jsonBody(obj{"type": "object"}),
-					"responses":   withOK(obj{"200": response("The station's answer.", ref("CommandResult"))}, errs("400", "409", "502", "504"))},
+					"responses":   withOK(obj{"200": response("The station's answer.", ref("CommandResult"))}, errs("400", "409", "429", "502", "504"))},
 			},
 			"/api/v1/tokens": obj{
 				"get":  obj{"summary": "List id tokens", "parameters": paging, "responses": withOK(obj{"200": response("Tokens.", obj{"type": "array", "items": ref("Token")})}, errs("400"))},

@@ -1,0 +1,4 @@
+package api
+
+// CommandBodiesMarkdown exposes the commands' table to the tests.
+var CommandBodiesMarkdown = commandBodiesMarkdown
