@@ -571,3 +571,23 @@ func TestOCPP16CommandsRefuseAConnectorWithinAnEVSE(t *testing.T) {
 		}
 	}
 }
+
+// A charging profile for a transaction goes only to the station it runs on.
+func TestSetChargingProfileRefusesAnotherStationsTransaction(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a, b := e.station("CSA", ocpp.V16, nil), e.station("CSB", ocpp.V16, nil)
+	if _, err := ocpp.Call(ctx, b, &v16.HeartbeatRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	start, err := ocpp.Call(ctx, a, &v16.StartTransactionRequest{ConnectorID: 1, IDTag: "T1", Timestamp: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"evse":1,"profile":{"id":1,"stack_level":0,"purpose":"tx","transaction_id":` + jsonNum(start.TransactionID) +
+		`,"schedule":{"unit":"A","periods":[{"start":0,"limit":16}]}}}`
+	var bad struct{ Error string }
+	if code := e.do("POST", "/api/v1/stations/CSB/commands/set-charging-profile", body, &bad); code != 400 || !strings.Contains(bad.Error, "runs on CSA") {
+		t.Errorf("CSA's transaction in a profile for CSB: %d %q, want 400 naming CSA", code, bad.Error)
+	}
+}

@@ -87,6 +87,9 @@ func setChargingProfile(ctx context.Context, a *API, c *ocpp.Conn, body json.Raw
 		if err != nil {
 			return nil, fmt.Errorf("profile.transaction_id %d: %w", p.TransactionID, err)
 		}
+		if t.StationID != c.ID() {
+			return nil, fmt.Errorf("profile.transaction_id: transaction %d runs on %s, not %s", t.ID, t.StationID, c.ID())
+		}
 		tx = &t
 	}
 	if c.Version() == ocpp.V16 {
