@@ -111,6 +111,9 @@ func runServe(ctx context.Context, f *serveFlags, stderr io.Writer) error {
 		return usageErr("--log-level: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Libraries that log through slog's default (nbio's warnings) follow
+	// --log-level and this format too.
+	slog.SetDefault(log)
 	policy, err := csms.ParseStationPolicy(f.unknownStations)
 	if err != nil {
 		return usageErr("--unknown-stations: %v", err)

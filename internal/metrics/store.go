@@ -17,10 +17,21 @@ var storeBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025,
 // openev_store_duration_seconds{op="<method>"}, errors included. The CSMS
 // answers a station only after its write returns, so this is the share of
 // openev_ocpp_call_duration_seconds spent in the database. Close is not
-// timed.
+// timed. A store that tells its queue (QueuedWrites) also gets the gauge
+// openev_store_writes_queued. Call it once per Metrics.
 func (m *Metrics) Store(s csms.Store) csms.Store {
+	if q, ok := s.(queuedWriter); ok {
+		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "openev_store_writes_queued",
+			Help: "Writes waiting for the store's group committer, beside the batch it is committing.",
+		}, func() float64 { return float64(q.QueuedWrites()) }))
+	}
 	return &timedStore{s: s, h: m.storeLatency}
 }
+
+// queuedWriter is a store that tells how many writes wait for its
+// committer (the SQLite and PostgreSQL stores).
+type queuedWriter interface{ QueuedWrites() int }
 
 // timedStore is a csms.Store that observes each call's latency.
 type timedStore struct {

@@ -2,11 +2,14 @@ package metrics_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,5 +111,70 @@ func TestChargingSessionIsTimedInStoreLatencyHistogram(t *testing.T) {
 	}
 	if got["RecordMeterValues"]+got["RecordTransactionEvent"] < 3 {
 		t.Errorf("the meter values were not timed: %v", got)
+	}
+}
+
+// The SQLite store's group-commit queue is a gauge: writes held back by a
+// busy committer show up in it, and it drains to zero.
+func TestStoreQueueIsAGauge(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "q.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := metrics.New(&ocpp.Server{})
+	timed := m.Store(st)
+	queued := func() (float64, bool) {
+		families, err := m.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			if f.GetName() == "openev_store_writes_queued" {
+				return f.GetMetric()[0].GetGauge().GetValue(), true
+			}
+		}
+		return 0, false
+	}
+	if v, ok := queued(); !ok || v != 0 {
+		t.Fatalf("openev_store_writes_queued = %v (exposed %v), want 0 on an idle store", v, ok)
+	}
+	// 200 writers at once: some wait while the committer runs a batch.
+	var wg sync.WaitGroup
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				if v, _ := queued(); int64(v) > peak.Load() {
+					peak.Store(int64(v))
+				}
+			}
+		}
+	}()
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 20 {
+				st := csms.Station{ID: fmt.Sprintf("Q%03d-%02d", i, j), Registration: csms.RegistrationAccepted}
+				if err := timed.SaveStation(ctx, st); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if peak.Load() == 0 {
+		t.Error("openev_store_writes_queued never rose above 0 under 200 concurrent writers")
+	}
+	if v, _ := queued(); v != 0 {
+		t.Errorf("openev_store_writes_queued = %v once the writers are done, want 0", v)
 	}
 }

@@ -137,6 +137,10 @@ func (c *Committer) Do(ctx context.Context, fn WriteFunc) error {
 	}
 }
 
+// Queued returns how many writes wait for the committer, beside the batch
+// it is running.
+func (c *Committer) Queued() int { return len(c.reqs) }
+
 // Close stops accepting writes, waits for the queued ones to commit and
 // stops the committer goroutine.
 func (c *Committer) Close() {

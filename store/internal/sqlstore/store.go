@@ -93,6 +93,9 @@ func New(cfg Config) *Store {
 	return s
 }
 
+// QueuedWrites returns how many writes wait for the group committer.
+func (s *Store) QueuedWrites() int { return s.writer.Queued() }
+
 // Close waits for pending writes and releases the database.
 // Closing twice is harmless.
 func (s *Store) Close() error {
