@@ -70,6 +70,17 @@ func TestCSMSWithTheirStrictStationThroughAChargingSession(t *testing.T) {
 			if err != nil || tx.Status != csms.TransactionFinished || tx.EnergyWh != 4000 {
 				t.Fatalf("1.6 transaction: %+v %v", tx, err)
 			}
+			// Its offline queue sends the start again after a reconnect, then a
+			// late second stop: the same transactionId, nothing changed.
+			var replayed struct{ TransactionID int }
+			json.Unmarshal(call(v16, "StartTransaction", map[string]any{"connectorId": 1, "idTag": "RFID-16", "meterStart": 500, "timestamp": rfc3339(start)}), &replayed)
+			if replayed.TransactionID != started.TransactionID {
+				t.Errorf("replayed StartTransaction got transaction %d, want %d", replayed.TransactionID, started.TransactionID)
+			}
+			call(v16, "StopTransaction", map[string]any{"transactionId": started.TransactionID, "meterStop": 9999, "timestamp": rfc3339(start.Add(2 * time.Hour))})
+			if tx, err := st.Transaction(ctx, int64(started.TransactionID)); err != nil || tx.EnergyWh != 4000 || tx.StopReason != "Local" {
+				t.Errorf("1.6 transaction after the replays: %+v %v", tx, err)
+			}
 
 			v201 := startStrictClient(t, ws, "RPC201", "ocpp2.0.1")
 			call(v201, "BootNotification", map[string]any{"reason": "PowerUp", "chargingStation": map[string]any{"vendorName": "V", "model": "M"}})
@@ -89,12 +100,18 @@ func TestCSMSWithTheirStrictStationThroughAChargingSession(t *testing.T) {
 			if !strings.Contains(string(res), `"Accepted"`) {
 				t.Fatalf("Started with an idToken must be answered with idTokenInfo: %s", res)
 			}
-			call(v201, "TransactionEvent", event("Updated", 1, start.Add(30*time.Minute), 3100, nil))
+			// Out of order, as an offline queue may deliver: the Ended before
+			// the Updated, and the Updated twice.
 			call(v201, "TransactionEvent", event("Ended", 2, start.Add(time.Hour), 6100, map[string]any{
 				"triggerReason": "EVDeparted", "transactionInfo": map[string]any{"transactionId": "rpc-tx-1", "stoppedReason": "EVDisconnected"}}))
+			call(v201, "TransactionEvent", event("Updated", 1, start.Add(30*time.Minute), 3100, map[string]any{"offline": true}))
+			call(v201, "TransactionEvent", event("Updated", 1, start.Add(30*time.Minute), 3100, map[string]any{"offline": true}))
 			tx, err = st.TransactionByStationTxID(ctx, "RPC201", "rpc-tx-1")
-			if err != nil || tx.Status != csms.TransactionFinished || tx.EnergyWh != 6000 || tx.StopReason != "EVDisconnected" {
+			if err != nil || tx.Status != csms.TransactionFinished || tx.EnergyWh != 6000 || tx.StopReason != "EVDisconnected" || tx.LastSeqNo != 2 {
 				t.Fatalf("2.0.1 transaction: %+v %v", tx, err)
+			}
+			if evs, err := st.TransactionEvents(ctx, tx.ID); err != nil || len(evs) != 3 {
+				t.Errorf("2.0.1 events stored: %d (%v), want 3", len(evs), err)
 			}
 		})
 	}
