@@ -591,3 +591,80 @@ func TestSetChargingProfileRefusesAnotherStationsTransaction(t *testing.T) {
 		t.Errorf("CSA's transaction in a profile for CSB: %d %q, want 400 naming CSA", code, bad.Error)
 	}
 }
+
+// send-local-list carries each token's status, expiry and group in both
+// versions, removes entries in a Differential update, and refuses a token
+// the station may not use; trigger-message takes either version's name.
+func TestLocalListAndTriggerMessageAsTheStationReceivesThem(t *testing.T) {
+	e := newEnv(t)
+	for _, body := range []string{`{"id":"TAG-A","group_id":"FLEET","stations":["V16","V201"]}`, `{"id":"TAG-ELSEWHERE","stations":["OTHER"]}`} {
+		if code := e.do("POST", "/api/v1/tokens", body, nil); code != 201 {
+			t.Fatalf("token %s: %d", body, code)
+		}
+	}
+	var mu sync.Mutex
+	got := map[string]any{} // the last request of each action, by station
+	keep := func(key string, req any) { mu.Lock(); got[key] = req; mu.Unlock() }
+	r := ocpp.NewRouter()
+	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v16.SendLocalListRequest) (*v16.SendLocalListResponse, error) {
+		keep("V16 SendLocalList", req)
+		return &v16.SendLocalListResponse{Status: "Accepted"}, nil
+	})
+	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v201.SendLocalListRequest) (*v201.SendLocalListResponse, error) {
+		keep("V201 SendLocalList", req)
+		return &v201.SendLocalListResponse{Status: v201.SendLocalListStatusEnumAccepted}, nil
+	})
+	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v16.TriggerMessageRequest) (*v16.TriggerMessageResponse, error) {
+		keep("V16 TriggerMessage", req)
+		return &v16.TriggerMessageResponse{Status: "Accepted"}, nil
+	})
+	ocpp.Handle(r, func(ctx context.Context, c *ocpp.Conn, req *v201.TriggerMessageRequest) (*v201.TriggerMessageResponse, error) {
+		keep("V201 TriggerMessage", req)
+		return &v201.TriggerMessageResponse{Status: v201.TriggerMessageStatusEnumAccepted}, nil
+	})
+	e.station("V16", ocpp.V16, r)
+	e.station("V201", ocpp.V201, r)
+	waitConnected(t, e, "V16", "V201")
+
+	for _, id := range []string{"V16", "V201"} {
+		if code := e.do("POST", "/api/v1/stations/"+id+"/commands/send-local-list", `{"version":3,"update":"Differential","tokens":["TAG-A"],"remove":["TAG-GONE"]}`, nil); code != 200 {
+			t.Fatalf("send-local-list on %s: %d", id, code)
+		}
+	}
+	l16 := got["V16 SendLocalList"].(*v16.SendLocalListRequest)
+	if len(l16.LocalAuthorizationList) != 2 || l16.LocalAuthorizationList[0].IDTagInfo == nil || l16.LocalAuthorizationList[0].IDTagInfo.ParentIDTag != "FLEET" ||
+		l16.LocalAuthorizationList[1].IDTag != "TAG-GONE" || l16.LocalAuthorizationList[1].IDTagInfo != nil {
+		t.Errorf("1.6 list: %+v", l16.LocalAuthorizationList)
+	}
+	l201 := got["V201 SendLocalList"].(*v201.SendLocalListRequest)
+	if len(l201.LocalAuthorizationList) != 2 || l201.LocalAuthorizationList[0].IDTokenInfo == nil ||
+		l201.LocalAuthorizationList[0].IDTokenInfo.GroupIDToken == nil || l201.LocalAuthorizationList[0].IDTokenInfo.GroupIDToken.IDToken != "FLEET" ||
+		l201.LocalAuthorizationList[1].IDToken.IDToken != "TAG-GONE" || l201.LocalAuthorizationList[1].IDTokenInfo != nil {
+		t.Errorf("2.0.1 list: %+v", l201.LocalAuthorizationList)
+	}
+	var bad struct{ Error string }
+	if code := e.do("POST", "/api/v1/stations/V16/commands/send-local-list", `{"version":4,"remove":["TAG-A"]}`, &bad); code != 400 || !strings.Contains(bad.Error, "Differential") {
+		t.Errorf("remove in a Full update: %d %q", code, bad.Error)
+	}
+	if code := e.do("POST", "/api/v1/stations/V16/commands/send-local-list", `{"version":4,"tokens":["TAG-ELSEWHERE"]}`, &bad); code != 400 || !strings.Contains(bad.Error, "may not be used at V16") {
+		t.Errorf("a token of other stations: %d %q", code, bad.Error)
+	}
+
+	for _, id := range []string{"V16", "V201"} {
+		if code := e.do("POST", "/api/v1/stations/"+id+"/commands/trigger-message", `{"message":"DiagnosticsStatusNotification"}`, nil); code != 200 {
+			t.Fatalf("trigger-message on %s: %d", id, code)
+		}
+	}
+	if m := got["V16 TriggerMessage"].(*v16.TriggerMessageRequest).RequestedMessage; m != "DiagnosticsStatusNotification" {
+		t.Errorf("1.6 trigger: %s", m)
+	}
+	if m := got["V201 TriggerMessage"].(*v201.TriggerMessageRequest).RequestedMessage; m != "LogStatusNotification" {
+		t.Errorf("2.0.1 trigger of DiagnosticsStatusNotification: %s, want LogStatusNotification", m)
+	}
+	if code := e.do("POST", "/api/v1/stations/V201/commands/trigger-message", `{"message":"StatusNotification","evse":2}`, nil); code != 200 {
+		t.Fatalf("StatusNotification trigger: %d", code)
+	}
+	if ev := got["V201 TriggerMessage"].(*v201.TriggerMessageRequest).Evse; ev == nil || ev.ID != 2 || ev.ConnectorID == nil || *ev.ConnectorID != 1 {
+		t.Errorf("2.0.1 StatusNotification trigger names no connector: %+v", ev)
+	}
+}

@@ -14,7 +14,7 @@ var commandBodies = map[string]string{
 	"reset":                  "`type`: `soft` (default; 2.0.1 OnIdle) or `hard` (2.0.1 Immediate); `evse` (2.0.1)",
 	"change-availability":    "`available` (required, boolean), `evse` (0 or absent: the whole station; 1.6: the connector id), `connector` (2.0.1 only)",
 	"unlock-connector":       "`evse` (required; 1.6: the connector id), `connector` (2.0.1 only, default 1)",
-	"trigger-message":        "`message` (required; the version's name, e.g. `Heartbeat`, `StatusNotification`, `MeterValues`), `evse`",
+	"trigger-message":        "`message` (required, e.g. `Heartbeat`, `StatusNotification`, `MeterValues`; `DiagnosticsStatusNotification` and `LogStatusNotification` are the same on both versions), `evse` (1.6: the connector id), `connector` (2.0.1; a StatusNotification's defaults to 1)",
 	"clear-cache":            "nothing",
 	"data-transfer":          "`vendor_id` (required), `message_id`, `data` (any JSON; 1.6 sends it as a string)",
 	"get-configuration":      "1.6: `keys` (absent: all)",
@@ -28,7 +28,7 @@ var commandBodies = map[string]string{
 	"cancel-reservation":     "`reservation_id` (required)",
 	"update-firmware":        "`location` (URL, required), `retrieve_at` (default now), `retries`",
 	"get-log":                "`location` (upload URL, required), `from`, `to`, `security` (2.0.1: the security log; 1.6: GetDiagnostics)",
-	"send-local-list":        "`version` (≥ 1, required), `update` (`Full` default, or `Differential`), `tokens` (ids, sent with their stored status), or `all`: true for every stored token",
+	"send-local-list":        "`version` (≥ 1, required), `update` (`Full` default, or `Differential`), `tokens` (registered ids allowed at the station, sent with their stored status, expiry and group), `all`: true for every token allowed at the station, `remove` (ids to take off the list; Differential only)",
 	"get-local-list-version": "nothing",
 }
 

@@ -323,10 +323,18 @@ func unlockConnector(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMes
 	return &v201.UnlockConnectorRequest{EvseID: in.EVSE, ConnectorID: in.Connector}, nil
 }
 
+// triggerNames renames the triggerable messages that the two versions name
+// differently, so that either name works on either version.
+var triggerNames = map[ocpp.Version]map[string]string{
+	ocpp.V16:  {"LogStatusNotification": "DiagnosticsStatusNotification"},
+	ocpp.V201: {"DiagnosticsStatusNotification": "LogStatusNotification"},
+}
+
 func triggerMessage(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessage) (ocpp.Message, error) {
 	var in struct {
-		Message string `json:"message"` // e.g. BootNotification, Heartbeat, StatusNotification, MeterValues
-		EVSE    *int   `json:"evse"`
+		Message   string `json:"message"` // e.g. BootNotification, Heartbeat, StatusNotification, MeterValues
+		EVSE      *int   `json:"evse"`
+		Connector *int   `json:"connector"` // 2.0.1 only
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -334,12 +342,22 @@ func triggerMessage(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMess
 	if in.Message == "" {
 		return nil, errors.New("message is required, e.g. Heartbeat")
 	}
+	if name, ok := triggerNames[c.Version()][in.Message]; ok {
+		in.Message = name
+	}
 	if c.Version() == ocpp.V16 {
+		if in.Connector != nil {
+			return nil, errVersion{"OCPP 1.6 has no connectors within an EVSE: give the 1.6 connector id as evse"}
+		}
 		return &v16.TriggerMessageRequest{RequestedMessage: v16.MessageTrigger(in.Message), ConnectorID: in.EVSE}, nil
 	}
 	req := &v201.TriggerMessageRequest{RequestedMessage: v201.MessageTriggerEnum(in.Message)}
 	if in.EVSE != nil {
-		req.Evse = &v201.EVSE{ID: *in.EVSE}
+		req.Evse = &v201.EVSE{ID: *in.EVSE, ConnectorID: in.Connector}
+		if in.Message == "StatusNotification" && in.Connector == nil {
+			one := 1 // a status is a connector's: 2.0.1 wants the connector named
+			req.Evse.ConnectorID = &one
+		}
 	}
 	return req, nil
 }

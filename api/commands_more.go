@@ -271,6 +271,9 @@ func sendLocalList(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessa
 		Update  string   `json:"update"` // Full (default) or Differential
 		Tokens  []string `json:"tokens"`
 		All     bool     `json:"all"`
+		// Remove takes tokens off the station's list (Differential only);
+		// they need not be registered any more.
+		Remove []string `json:"remove"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -283,6 +286,9 @@ func sendLocalList(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessa
 	}
 	if in.Update != "Full" && in.Update != "Differential" {
 		return nil, fmt.Errorf("update must be Full or Differential, got %q", in.Update)
+	}
+	if len(in.Remove) > 0 && in.Update != "Differential" {
+		return nil, errors.New("remove is for a Differential update (a Full one replaces the whole list)")
 	}
 	var tokens []csms.IDToken
 	if in.All {
@@ -309,7 +315,21 @@ func sendLocalList(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessa
 		if err != nil {
 			return nil, err
 		}
+		if len(t.Stations) > 0 && !contains(t.Stations, c.ID()) {
+			return nil, fmt.Errorf("token %s may not be used at %s (its stations: %s)", id, c.ID(), strings.Join(t.Stations, ", "))
+		}
 		tokens = append(tokens, t)
+	}
+	var removed []csms.IDToken // an entry without info is a removal, in both versions
+	for _, id := range in.Remove {
+		t, err := a.store.Token(ctx, id)
+		if errors.Is(err, csms.ErrNotFound) {
+			t, err = csms.IDToken{ID: id}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		removed = append(removed, t)
 	}
 	if c.Version() == ocpp.V16 {
 		req := &v16.SendLocalListRequest{ListVersion: in.Version, UpdateType: v16.UpdateType(in.Update)}
@@ -317,17 +337,28 @@ func sendLocalList(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMessa
 			req.LocalAuthorizationList = append(req.LocalAuthorizationList, v16.AuthorizationData{IDTag: t.ID,
 				IDTagInfo: &v16.IDTagInfo{Status: v16.AuthorizationStatus(t.Status), ExpiryDate: t.ExpiresAt, ParentIDTag: t.GroupID}})
 		}
+		for _, t := range removed {
+			req.LocalAuthorizationList = append(req.LocalAuthorizationList, v16.AuthorizationData{IDTag: t.ID})
+		}
 		return req, nil
 	}
 	req := &v201.SendLocalListRequest{VersionNumber: in.Version, UpdateType: v201.UpdateEnum(in.Update)}
-	for _, t := range tokens {
+	idToken := func(t csms.IDToken) v201.IDToken {
 		typ := v201.IDTokenEnum(t.Type)
 		if typ == "" {
 			typ = v201.IDTokenEnumISO14443
 		}
-		req.LocalAuthorizationList = append(req.LocalAuthorizationList, v201.AuthorizationData{
-			IDToken:     v201.IDToken{IDToken: t.ID, Type: typ},
-			IDTokenInfo: &v201.IDTokenInfo{Status: v201.AuthorizationStatusEnum(t.Status), CacheExpiryDateTime: t.ExpiresAt}})
+		return v201.IDToken{IDToken: t.ID, Type: typ}
+	}
+	for _, t := range tokens {
+		info := &v201.IDTokenInfo{Status: v201.AuthorizationStatusEnum(t.Status), CacheExpiryDateTime: t.ExpiresAt}
+		if t.GroupID != "" {
+			info.GroupIDToken = &v201.IDToken{IDToken: t.GroupID, Type: v201.IDTokenEnumCentral}
+		}
+		req.LocalAuthorizationList = append(req.LocalAuthorizationList, v201.AuthorizationData{IDToken: idToken(t), IDTokenInfo: info})
+	}
+	for _, t := range removed {
+		req.LocalAuthorizationList = append(req.LocalAuthorizationList, v201.AuthorizationData{IDToken: idToken(t)})
 	}
 	return req, nil
 }
