@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -230,4 +231,26 @@ func page(w http.ResponseWriter, r *http.Request) (csms.Page, bool) {
 		}
 	}
 	return p, true
+}
+
+// linkNext tells a client that a list may go on: when a page came back
+// full (n items), a Link header names the next one (rel="next"), with
+// every other query parameter kept. Offsets count from the list as it is
+// then: rows that arrive meanwhile may shift a newest-first list by as many.
+func linkNext(w http.ResponseWriter, r *http.Request, p csms.Page, n int) {
+	limit := p.Limit
+	switch {
+	case limit == 0:
+		limit = 100 // csms.Page's default
+	case limit > 1000:
+		limit = 1000 // and its bound
+	}
+	if n < limit {
+		return
+	}
+	q := r.URL.Query()
+	q.Set("limit", strconv.Itoa(limit))
+	q.Set("offset", strconv.Itoa(p.Offset+n))
+	next := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	w.Header().Set("Link", "<"+next.String()+`>; rel="next"`)
 }

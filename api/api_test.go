@@ -668,3 +668,50 @@ func TestLocalListAndTriggerMessageAsTheStationReceivesThem(t *testing.T) {
 		t.Errorf("2.0.1 StatusNotification trigger names no connector: %+v", ev)
 	}
 }
+
+// A full page names the next one in a Link header, keeping the filters;
+// the last page names none.
+func TestListsLinkTheirNextPage(t *testing.T) {
+	e := newEnv(t)
+	for _, id := range []string{"T1", "T2", "T3"} {
+		if code := e.do("POST", "/api/v1/tokens", `{"id":"`+id+`"}`, nil); code != 201 {
+			t.Fatal(id)
+		}
+	}
+	get := func(path string) ([]map[string]any, string) {
+		req, _ := http.NewRequest("GET", e.base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list []map[string]any
+		json.NewDecoder(resp.Body).Decode(&list)
+		return list, resp.Header.Get("Link")
+	}
+	var ids []string
+	link := `</api/v1/tokens?limit=2>; rel="next"` // a first request as a client makes it
+	for pages := 0; link != ""; pages++ {
+		if pages > 3 {
+			t.Fatal("the pages never end")
+		}
+		path := strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+		var list []map[string]any
+		list, link = get(path)
+		for _, tok := range list {
+			ids = append(ids, tok["id"].(string))
+		}
+	}
+	if strings.Join(ids, ",") != "T1,T2,T3" {
+		t.Errorf("tokens over the pages: %v", ids)
+	}
+	if _, link := get("/api/v1/transactions?station=CS1&status=Active&limit=0"); link != "" {
+		t.Errorf("an empty list links on: %q", link)
+	}
+	e.station("CS1", ocpp.V16, nil)
+	waitConnected(t, e, "CS1")
+	if _, link := get("/api/v1/stations?online=true&limit=1"); !strings.Contains(link, "online=true") || !strings.Contains(link, "offset=1") {
+		t.Errorf("the next page of a filtered list: %q, want the filter kept and offset=1", link)
+	}
+}

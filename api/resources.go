@@ -70,6 +70,7 @@ func (a *API) listStations(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "stations", err)
 		return
 	}
+	linkNext(w, r, p, len(list))
 	out := make([]stationView, len(list))
 	for i, s := range list {
 		out[i] = a.viewStation(s)
@@ -208,6 +209,7 @@ func (a *API) stationStatusHistory(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "status history", err)
 		return
 	}
+	linkNext(w, r, p, len(list))
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -224,6 +226,7 @@ func (a *API) stationEvents(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "station events", err)
 		return
 	}
+	linkNext(w, r, p, len(list))
 	writeJSON(w, http.StatusOK, list)
 }
 
@@ -264,6 +267,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "tokens", err)
 		return
 	}
+	linkNext(w, r, p, len(list))
 	out := make([]tokenView, len(list))
 	for i, t := range list {
 		out[i] = viewToken(t)
@@ -387,6 +391,7 @@ func (a *API) listTransactions(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "transactions", err)
 		return
 	}
+	linkNext(w, r, p, len(list))
 	views := make([]transactionView, len(list))
 	for i, tx := range list {
 		views[i] = viewTransaction(tx, nil)
