@@ -281,7 +281,7 @@ func changeAvailability(ctx context.Context, a *API, c *ocpp.Conn, body json.Raw
 	}
 	if c.Version() == ocpp.V16 {
 		if in.Connector != nil {
-			return nil, errVersion{"OCPP 1.6 has no connectors within an EVSE: give the 1.6 connector id as evse"}
+			return nil, errNoConnector16
 		}
 		t := v16.AvailabilityType("Inoperative")
 		if *in.Available {
@@ -313,7 +313,7 @@ func unlockConnector(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMes
 	}
 	if c.Version() == ocpp.V16 {
 		if in.Connector > 1 {
-			return nil, errVersion{"OCPP 1.6 has no connectors within an EVSE: give the 1.6 connector id as evse"}
+			return nil, errNoConnector16
 		}
 		return &v16.UnlockConnectorRequest{ConnectorID: in.EVSE}, nil
 	}
@@ -322,6 +322,10 @@ func unlockConnector(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMes
 	}
 	return &v201.UnlockConnectorRequest{EvseID: in.EVSE, ConnectorID: in.Connector}, nil
 }
+
+// errNoConnector16 refuses a connector within an EVSE on OCPP 1.6, whose
+// connectors are what 2.0.1 calls EVSEs.
+var errNoConnector16 = errVersion{"OCPP 1.6 has no connectors within an EVSE: give the 1.6 connector id as evse"}
 
 // triggerNames renames the triggerable messages that the two versions name
 // differently, so that either name works on either version.
@@ -347,7 +351,7 @@ func triggerMessage(ctx context.Context, a *API, c *ocpp.Conn, body json.RawMess
 	}
 	if c.Version() == ocpp.V16 {
 		if in.Connector != nil {
-			return nil, errVersion{"OCPP 1.6 has no connectors within an EVSE: give the 1.6 connector id as evse"}
+			return nil, errNoConnector16
 		}
 		return &v16.TriggerMessageRequest{RequestedMessage: v16.MessageTrigger(in.Message), ConnectorID: in.EVSE}, nil
 	}

@@ -399,10 +399,20 @@ func (a *API) listTransactions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, views)
 }
 
-func (a *API) getTransaction(w http.ResponseWriter, r *http.Request) {
+// transactionID reads the {id} of a transaction's path, answering 400 if
+// it is not a number.
+func transactionID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "transaction id must be an integer, got %q", r.PathValue("id"))
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *API) getTransaction(w http.ResponseWriter, r *http.Request) {
+	id, ok := transactionID(w, r)
+	if !ok {
 		return
 	}
 	tx, err := a.store.Transaction(r.Context(), id)
@@ -421,9 +431,8 @@ func (a *API) getTransaction(w http.ResponseWriter, r *http.Request) {
 // transactionEvents lists a transaction's events in seqNo order, each with
 // the payload as the station sent it.
 func (a *API) transactionEvents(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "transaction id must be an integer, got %q", r.PathValue("id"))
+	id, ok := transactionID(w, r)
+	if !ok {
 		return
 	}
 	list, err := a.store.TransactionEvents(r.Context(), id)
