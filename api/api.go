@@ -233,6 +233,18 @@ func page(w http.ResponseWriter, r *http.Request) (csms.Page, bool) {
 	return p, true
 }
 
+// totalCount sets X-Total-Count, how many items the list's filters select
+// over all pages; on failure it answers the error and returns false.
+func (a *API) totalCount(w http.ResponseWriter, what string, count func() (int, error)) bool {
+	n, err := count()
+	if err != nil {
+		a.storeError(w, "count "+what, err)
+		return false
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(n))
+	return true
+}
+
 // linkNext tells a client that a list may go on: when a page came back
 // full (n items), a Link header names the next one (rel="next"), with
 // every other query parameter kept. Offsets count from the list as it is

@@ -678,6 +678,7 @@ func TestListsLinkTheirNextPage(t *testing.T) {
 			t.Fatal(id)
 		}
 	}
+	total := ""
 	get := func(path string) ([]map[string]any, string) {
 		req, _ := http.NewRequest("GET", e.base+path, nil)
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -688,6 +689,7 @@ func TestListsLinkTheirNextPage(t *testing.T) {
 		defer resp.Body.Close()
 		var list []map[string]any
 		json.NewDecoder(resp.Body).Decode(&list)
+		total = resp.Header.Get("X-Total-Count")
 		return list, resp.Header.Get("Link")
 	}
 	var ids []string
@@ -699,6 +701,9 @@ func TestListsLinkTheirNextPage(t *testing.T) {
 		path := strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
 		var list []map[string]any
 		list, link = get(path)
+		if total != "3" {
+			t.Errorf("%s: X-Total-Count %q, want 3 on every page", path, total)
+		}
 		for _, tok := range list {
 			ids = append(ids, tok["id"].(string))
 		}
@@ -706,12 +711,15 @@ func TestListsLinkTheirNextPage(t *testing.T) {
 	if strings.Join(ids, ",") != "T1,T2,T3" {
 		t.Errorf("tokens over the pages: %v", ids)
 	}
-	if _, link := get("/api/v1/transactions?station=CS1&status=Active&limit=0"); link != "" {
-		t.Errorf("an empty list links on: %q", link)
+	if _, link := get("/api/v1/transactions?station=CS1&status=Active&limit=0"); link != "" || total != "0" {
+		t.Errorf("an empty list links on (%q) or counts %q", link, total)
 	}
 	e.station("CS1", ocpp.V16, nil)
 	waitConnected(t, e, "CS1")
 	if _, link := get("/api/v1/stations?online=true&limit=1"); !strings.Contains(link, "online=true") || !strings.Contains(link, "offset=1") {
 		t.Errorf("the next page of a filtered list: %q, want the filter kept and offset=1", link)
+	}
+	if get("/api/v1/stations?online=false"); total != "0" {
+		t.Errorf("stations offline: X-Total-Count %q, want 0", total)
 	}
 }

@@ -59,7 +59,8 @@ func withOK(ok obj, e obj) obj {
 
 var paging = []any{
 	queryParam("limit", "At most this many items (default 100, at most 1000).", "integer"),
-	queryParam("offset", "Skip this many items. A full page's answer names the next page in a Link header (rel=\"next\"), filters kept.", "integer"),
+	queryParam("offset", "Skip this many items. A full page's answer names the next page in a Link header (rel=\"next\"), filters kept; "+
+		"stations, tokens and transactions also say how many items the filters select in X-Total-Count.", "integer"),
 }
 
 // openAPIDocument describes the API.

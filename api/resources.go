@@ -70,6 +70,9 @@ func (a *API) listStations(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "stations", err)
 		return
 	}
+	if !a.totalCount(w, "stations", func() (int, error) { return a.store.CountStations(r.Context(), f) }) {
+		return
+	}
 	linkNext(w, r, p, len(list))
 	out := make([]stationView, len(list))
 	for i, s := range list {
@@ -267,6 +270,9 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
 		a.storeError(w, "tokens", err)
 		return
 	}
+	if !a.totalCount(w, "tokens", func() (int, error) { return a.store.CountTokens(r.Context()) }) {
+		return
+	}
 	linkNext(w, r, p, len(list))
 	out := make([]tokenView, len(list))
 	for i, t := range list {
@@ -389,6 +395,9 @@ func (a *API) listTransactions(w http.ResponseWriter, r *http.Request) {
 	list, err := a.store.Transactions(r.Context(), f)
 	if err != nil {
 		a.storeError(w, "transactions", err)
+		return
+	}
+	if !a.totalCount(w, "transactions", func() (int, error) { return a.store.CountTransactions(r.Context(), f) }) {
 		return
 	}
 	linkNext(w, r, p, len(list))

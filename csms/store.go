@@ -23,6 +23,8 @@ type Store interface {
 	Station(ctx context.Context, id string) (Station, error)
 	// Stations lists stations ordered by ID.
 	Stations(ctx context.Context, f StationFilter) ([]Station, error)
+	// CountStations counts the stations f selects, whatever its Page.
+	CountStations(ctx context.Context, f StationFilter) (int, error)
 	// DeleteStation removes a station (its history stays), or ErrNotFound.
 	DeleteStation(ctx context.Context, id string) error
 	// StationSeen records that a station is online or offline as of at; an
@@ -45,6 +47,8 @@ type Store interface {
 	Token(ctx context.Context, id string) (IDToken, error)
 	// Tokens lists tokens ordered by ID.
 	Tokens(ctx context.Context, p Page) ([]IDToken, error)
+	// CountTokens counts every token.
+	CountTokens(ctx context.Context) (int, error)
 	// DeleteToken removes a token, or ErrNotFound.
 	DeleteToken(ctx context.Context, id string) error
 
@@ -58,6 +62,8 @@ type Store interface {
 	TransactionByStationTxID(ctx context.Context, stationID, stationTxID string) (Transaction, error)
 	// Transactions lists transactions, newest start first.
 	Transactions(ctx context.Context, f TransactionFilter) ([]Transaction, error)
+	// CountTransactions counts the transactions f selects, whatever its Page.
+	CountTransactions(ctx context.Context, f TransactionFilter) (int, error)
 	// TransactionEvents returns a transaction's events in seqNo order.
 	TransactionEvents(ctx context.Context, id int64) ([]TransactionEvent, error)
 	// MeterValues returns a transaction's meter values in time order.

@@ -118,6 +118,21 @@ func (t *timedStore) TransactionByStationTxID(ctx context.Context, stationID, st
 	return t.s.TransactionByStationTxID(ctx, stationID, stationTxID)
 }
 
+func (t *timedStore) CountStations(ctx context.Context, f csms.StationFilter) (int, error) {
+	defer t.since("CountStations", time.Now())
+	return t.s.CountStations(ctx, f)
+}
+
+func (t *timedStore) CountTokens(ctx context.Context) (int, error) {
+	defer t.since("CountTokens", time.Now())
+	return t.s.CountTokens(ctx)
+}
+
+func (t *timedStore) CountTransactions(ctx context.Context, f csms.TransactionFilter) (int, error) {
+	defer t.since("CountTransactions", time.Now())
+	return t.s.CountTransactions(ctx, f)
+}
+
 func (t *timedStore) Transactions(ctx context.Context, f csms.TransactionFilter) ([]csms.Transaction, error) {
 	defer t.since("Transactions", time.Now())
 	return t.s.Transactions(ctx, f)

@@ -207,7 +207,23 @@ func testStationsPage(t *testing.T, s csms.Store) {
 	if l := list(csms.Page{Limit: -1, Offset: -5}); len(l) != 100 || l[0].ID != "S0000" {
 		t.Errorf("negative page: %d stations", len(l))
 	}
+	must(t, s.StationSeen(ctx(t), "S0007", true, t0))
+	for _, c := range []struct {
+		f    csms.StationFilter
+		want int
+	}{
+		{csms.StationFilter{}, n},
+		{csms.StationFilter{Page: csms.Page{Limit: 3, Offset: 1002}}, n}, // the page does not count
+		{csms.StationFilter{Online: ptrTo(true)}, 1},
+		{csms.StationFilter{Online: ptrTo(false)}, n - 1},
+	} {
+		if got, err := s.CountStations(ctx(t), c.f); err != nil || got != c.want {
+			t.Errorf("CountStations(%+v) = %d, %v; want %d", c.f, got, err, c.want)
+		}
+	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 func testStatus(t *testing.T, s csms.Store) {
 	rec := func(evse, conn int, status string, at time.Time) {
@@ -280,6 +296,9 @@ func testTokens(t *testing.T, s csms.Store) {
 	}
 	if l, _ := s.Tokens(ctx(t), csms.Page{Limit: 1, Offset: 1}); len(l) != 1 || l[0].ID != "Mm" {
 		t.Errorf("Tokens page = %v", l)
+	}
+	if n, err := s.CountTokens(ctx(t)); err != nil || n != 3 {
+		t.Errorf("CountTokens = %d, %v; want 3", n, err)
 	}
 	must(t, s.DeleteToken(ctx(t), "abcd01"))
 	_, err = s.Token(ctx(t), "ABCD01")
@@ -740,6 +759,11 @@ func testTransactionFilters(t *testing.T, s csms.Store) {
 		if !reflect.DeepEqual(got, w) {
 			t.Errorf("%s: got %v, want %v", name, got, w)
 		}
+		if f.Page == (csms.Page{}) {
+			if n, err := s.CountTransactions(ctx(t), f); err != nil || n != len(want) {
+				t.Errorf("%s: CountTransactions = %d, %v; want %d", name, n, err, len(want))
+			}
+		}
 	}
 	check("all, newest first", csms.TransactionFilter{}, 4, 3, 2, 1, 0)
 	check("station", csms.TransactionFilter{StationID: "A"}, 4, 1, 0)
@@ -750,6 +774,9 @@ func testTransactionFilters(t *testing.T, s csms.Store) {
 	check("from only", csms.TransactionFilter{From: t0.Add(3 * time.Hour)}, 4, 3)
 	check("to only", csms.TransactionFilter{To: t0.Add(time.Nanosecond)}, 0)
 	check("page", csms.TransactionFilter{Page: csms.Page{Limit: 2, Offset: 1}}, 3, 2)
+	if n, err := s.CountTransactions(ctx(t), csms.TransactionFilter{StationID: "A", Page: csms.Page{Limit: 1}}); err != nil || n != 3 {
+		t.Errorf("CountTransactions counts past the page: %d, %v; want 3", n, err)
+	}
 }
 
 func testNotFound(t *testing.T, s csms.Store) {

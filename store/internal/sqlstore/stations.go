@@ -75,19 +75,32 @@ func (s *Store) Station(ctx context.Context, id string) (csms.Station, error) {
 // Stations lists stations ordered by ID.
 func (s *Store) Stations(ctx context.Context, f csms.StationFilter) ([]csms.Station, error) {
 	limit, offset := limits(f.Page)
-	query := `SELECT ` + stationColumns + ` FROM stations`
-	var args []any
-	if f.Online != nil {
-		query += ` WHERE online = ?`
-		args = append(args, *f.Online)
-	}
-	query += ` ORDER BY id LIMIT ? OFFSET ?`
+	where, args := stationsWhere(f)
+	query := `SELECT ` + stationColumns + ` FROM stations` + where + ` ORDER BY id LIMIT ? OFFSET ?`
 	args = append(args, limit, offset)
 	out, err := collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (csms.Station, error) { return scanStation(r) }, query, args...)
 	if err != nil {
 		return nil, s.errorf(err, "list stations")
 	}
 	return out, nil
+}
+
+// CountStations counts the stations f selects, whatever its Page.
+func (s *Store) CountStations(ctx context.Context, f csms.StationFilter) (int, error) {
+	where, args := stationsWhere(f)
+	var n int
+	if err := s.cfg.Reader.QueryRow(ctx, `SELECT COUNT(*) FROM stations`+where, args...).Scan(&n); err != nil {
+		return 0, s.errorf(err, "count stations")
+	}
+	return n, nil
+}
+
+// stationsWhere is the WHERE clause (with its leading space) of f's filters.
+func stationsWhere(f csms.StationFilter) (string, []any) {
+	if f.Online == nil {
+		return "", nil
+	}
+	return ` WHERE online = ?`, []any{*f.Online}
 }
 
 // DeleteStation removes a station and its current connector statuses; its

@@ -105,6 +105,15 @@ func (s *Store) Tokens(ctx context.Context, p csms.Page) ([]csms.IDToken, error)
 	return out, nil
 }
 
+// CountTokens counts every token.
+func (s *Store) CountTokens(ctx context.Context) (int, error) {
+	var n int
+	if err := s.cfg.Reader.QueryRow(ctx, `SELECT COUNT(*) FROM id_tokens`).Scan(&n); err != nil {
+		return 0, s.errorf(err, "count tokens")
+	}
+	return n, nil
+}
+
 // DeleteToken removes a token, ignoring case, or returns csms.ErrNotFound.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	err := s.write(ctx, func(ctx context.Context, q sqldb.Querier) error {

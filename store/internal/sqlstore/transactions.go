@@ -369,6 +369,32 @@ func (s *Store) TransactionByStationTxID(ctx context.Context, stationID, station
 // ignores case, as token lookups do.
 func (s *Store) Transactions(ctx context.Context, f csms.TransactionFilter) ([]csms.Transaction, error) {
 	limit, offset := limits(f.Page)
+	where, args := transactionsWhere(f)
+	query := `SELECT ` + txColumns + ` FROM transactions` + where + ` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
+	args = append(args, limit, offset)
+	out, err := collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (csms.Transaction, error) {
+		row, err := scanTx(r)
+		return row.transaction(), err
+	}, query, args...)
+	if err != nil {
+		return nil, s.errorf(err, "list transactions")
+	}
+	return out, nil
+}
+
+// CountTransactions counts the transactions f selects, whatever its Page.
+func (s *Store) CountTransactions(ctx context.Context, f csms.TransactionFilter) (int, error) {
+	where, args := transactionsWhere(f)
+	var n int
+	if err := s.cfg.Reader.QueryRow(ctx, `SELECT COUNT(*) FROM transactions`+where, args...).Scan(&n); err != nil {
+		return 0, s.errorf(err, "count transactions")
+	}
+	return n, nil
+}
+
+// transactionsWhere is the WHERE clause (with its leading space) of f's
+// filters; the IDToken filter ignores case, as token lookups do.
+func transactionsWhere(f csms.TransactionFilter) (string, []any) {
 	var where []string
 	var args []any
 	if f.StationID != "" {
@@ -386,20 +412,10 @@ func (s *Store) Transactions(ctx context.Context, f csms.TransactionFilter) ([]c
 	if !f.To.IsZero() {
 		where, args = append(where, `started_at < ?`), append(args, ns(f.To))
 	}
-	query := `SELECT ` + txColumns + ` FROM transactions`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, ` AND `)
+	if len(where) == 0 {
+		return "", nil
 	}
-	query += ` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
-	args = append(args, limit, offset)
-	out, err := collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (csms.Transaction, error) {
-		row, err := scanTx(r)
-		return row.transaction(), err
-	}, query, args...)
-	if err != nil {
-		return nil, s.errorf(err, "list transactions")
-	}
-	return out, nil
+	return ` WHERE ` + strings.Join(where, ` AND `), args
 }
 
 // TransactionEvents returns a transaction's events in seqNo order, or
