@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -131,7 +130,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.mux.ServeHTTP(w, r)
 		return
 	}
-	addr := remoteHost(r)
+	addr := throttle.RemoteHost(r)
 	now := a.now()
 	if wait := a.guessing.Wait(addr, now); wait > 0 {
 		secs := int(wait.Round(time.Second)/time.Second) + 1
@@ -148,15 +147,6 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.guessing.Succeed(addr)
 	a.mux.ServeHTTP(w, r)
-}
-
-// remoteHost is the request's remote address without its port.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func (a *API) authorized(r *http.Request) bool {
@@ -250,13 +240,7 @@ func (a *API) totalCount(w http.ResponseWriter, what string, count func() (int, 
 // every other query parameter kept. Offsets count from the list as it is
 // then: rows that arrive meanwhile may shift a newest-first list by as many.
 func linkNext(w http.ResponseWriter, r *http.Request, p csms.Page, n int) {
-	limit := p.Limit
-	switch {
-	case limit == 0:
-		limit = 100 // csms.Page's default
-	case limit > 1000:
-		limit = 1000 // and its bound
-	}
+	limit, _ := p.Bounds()
 	if n < limit {
 		return
 	}

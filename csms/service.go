@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"time"
 
@@ -147,7 +146,7 @@ func (s *Service) Authenticate(ctx context.Context, h *ocpp.Handshake) error {
 // while the identity or the address is serving a delay for earlier failures.
 func (s *Service) checkPassword(st Station, h *ocpp.Handshake) error {
 	now := s.now()
-	addr := remoteHost(h)
+	addr := throttle.RemoteHost(h.Request)
 	if wait := max(s.guessing.Wait("id:"+h.Identity, now), s.guessing.Wait("addr:"+addr, now)); wait > 0 {
 		return &ocpp.RefuseError{Status: 429, Reason: fmt.Sprintf("too many failed logins; retry in %s", wait.Round(time.Second)+time.Second)}
 	}
@@ -161,17 +160,6 @@ func (s *Service) checkPassword(st Station, h *ocpp.Handshake) error {
 	// The password itself is never logged.
 	s.log.Warn("station failed to log in", "station", h.Identity, "remote", addr, "next_attempt_in", delay)
 	return errors.New("bad credentials")
-}
-
-func remoteHost(h *ocpp.Handshake) string {
-	if h.Request == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(h.Request.RemoteAddr)
-	if err != nil {
-		return h.Request.RemoteAddr
-	}
-	return host
 }
 
 // Connected marks a station online; it is the ocpp.Server's Connect hook.

@@ -127,11 +127,28 @@ type TxEvent struct {
 	MeterValues []MeterValue
 }
 
-// Page bounds a list: at most Limit items (0 means the store's default,
-// 100; larger values are clamped to 1000) after skipping Offset.
+// Page bounds a list: at most Limit items (0 means DefaultPageLimit;
+// larger values than MaxPageLimit are clamped to it) after skipping Offset.
 type Page struct {
 	Limit  int
 	Offset int
+}
+
+// The bounds of a Page.
+const (
+	DefaultPageLimit = 100
+	MaxPageLimit     = 1000
+)
+
+// Bounds returns the limit and offset that p asks for, as every store
+// applies them: a limit of 0 or less is DefaultPageLimit, one above
+// MaxPageLimit is MaxPageLimit, and a negative offset is 0.
+func (p Page) Bounds() (limit, offset int) {
+	limit, offset = p.Limit, max(p.Offset, 0)
+	if limit <= 0 {
+		limit = DefaultPageLimit
+	}
+	return min(limit, MaxPageLimit), offset
 }
 
 // StationFilter selects stations.

@@ -71,14 +71,22 @@ func newWatchedPair(t *testing.T) (*locPair, *receivedLog) {
 	return p, rec
 }
 
-func TestOnReceivedSeesEveryStoredPushAtEachLevelAndNoRefusedOne(t *testing.T) {
-	p, rec := newWatchedPair(t)
+// watchedPairWithLOC1 is a connected watched pair whose eMSP received
+// location NL-CPA LOC1 (one EVSE, E1) by a PUT from the CPO; rec still
+// holds that call. auth is the CPO's header at the eMSP.
+func watchedPairWithLOC1(t *testing.T) (p *locPair, rec *receivedLog, auth string, loc Location) {
+	t.Helper()
+	p, rec = newWatchedPair(t)
 	p.connect(t)
-	auth := tok(p.emspAtCPO.OutgoingToken)
-	loc := testLocation("LOC1", locT0, "E1")
+	auth = tok(p.emspAtCPO.OutgoingToken)
+	loc = testLocation("LOC1", locT0, "E1")
 	loc.CountryCode, loc.PartyID = "NL", "CPA"
-
 	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), auth, loc).want(t, http.StatusCreated, StatusSuccess)
+	return p, rec, auth, loc
+}
+
+func TestOnReceivedSeesEveryStoredPushAtEachLevelAndNoRefusedOne(t *testing.T) {
+	p, rec, auth, loc := watchedPairWithLOC1(t)
 	wantCalls(t, rec.take(t), "NL-CPA LOC1 E1=AVAILABLE")
 
 	e2 := testEVSE("E2")

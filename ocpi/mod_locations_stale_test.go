@@ -9,12 +9,7 @@ import (
 // A delayed retry must not undo a newer state: a PUT or PATCH older than
 // the stored object is answered 1000, stores nothing and calls nothing.
 func TestReceiverIgnoresAnOlderPutOrPatchAtEachLevel(t *testing.T) {
-	p, rec := newWatchedPair(t)
-	p.connect(t)
-	auth := tok(p.emspAtCPO.OutgoingToken)
-	loc := testLocation("LOC1", locT0, "E1")
-	loc.CountryCode, loc.PartyID = "NL", "CPA"
-	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), auth, loc).want(t, http.StatusCreated, StatusSuccess)
+	p, rec, auth, _ := watchedPairWithLOC1(t)
 	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1"), auth, `{"status": "CHARGING", "last_updated": "2026-11-02T12:00:00Z"}`).want(t, http.StatusOK, StatusSuccess)
 	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1", "1"), auth, `{"tariff_ids": ["T1"], "last_updated": "2026-11-02T13:00:00Z"}`).want(t, http.StatusOK, StatusSuccess)
 	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1"), auth, `{"name": "Newer", "last_updated": "2026-11-02T14:00:00Z"}`).want(t, http.StatusOK, StatusSuccess)
@@ -58,12 +53,7 @@ func TestReceiverIgnoresAnOlderPutOrPatchAtEachLevel(t *testing.T) {
 }
 
 func TestReceiverStoresAReplayWithAnEqualLastUpdatedAndANewObjectOfAnyAge(t *testing.T) {
-	p, rec := newWatchedPair(t)
-	p.connect(t)
-	auth := tok(p.emspAtCPO.OutgoingToken)
-	loc := testLocation("LOC1", locT0, "E1")
-	loc.CountryCode, loc.PartyID = "NL", "CPA"
-	call(t, http.MethodPut, p.receiverURL("NL", "CPA", "LOC1"), auth, loc).want(t, http.StatusCreated, StatusSuccess)
+	p, rec, auth, loc := watchedPairWithLOC1(t)
 	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1"), auth, `{"status": "CHARGING", "last_updated": "2026-11-02T12:00:00Z"}`).want(t, http.StatusOK, StatusSuccess)
 	// Same last_updated: the sender's own retry (here with a correction).
 	call(t, http.MethodPatch, p.receiverURL("NL", "CPA", "LOC1", "E1"), auth, `{"status": "BLOCKED", "last_updated": "2026-11-02T12:00:00Z"}`).want(t, http.StatusOK, StatusSuccess)

@@ -3,6 +3,8 @@
 package throttle
 
 import (
+	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -76,4 +78,17 @@ func (t *Throttle) sweep(now time.Time) {
 			delete(t.keys, k)
 		}
 	}
+}
+
+// RemoteHost is the address a request came from, without its port: the key
+// that throttles guessing per address. A nil request has none ("").
+func RemoteHost(r *http.Request) string {
+	if r == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

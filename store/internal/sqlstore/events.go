@@ -31,7 +31,7 @@ func (s *Store) RecordStationEvent(ctx context.Context, e csms.StationEvent) (in
 
 // StationEvents lists a station's notices, newest first; kind "" means all.
 func (s *Store) StationEvents(ctx context.Context, stationID, kind string, p csms.Page) ([]csms.StationEvent, error) {
-	limit, offset := limits(p)
+	limit, offset := p.Bounds()
 	query := `SELECT id, station_id, kind, ts, payload FROM station_events WHERE station_id = ?`
 	args := []any{stationID}
 	if kind != "" {

@@ -74,7 +74,7 @@ func (s *Store) Station(ctx context.Context, id string) (csms.Station, error) {
 
 // Stations lists stations ordered by ID.
 func (s *Store) Stations(ctx context.Context, f csms.StationFilter) ([]csms.Station, error) {
-	limit, offset := limits(f.Page)
+	limit, offset := f.Page.Bounds()
 	where, args := stationsWhere(f)
 	query := `SELECT ` + stationColumns + ` FROM stations` + where + ` ORDER BY id LIMIT ? OFFSET ?`
 	args = append(args, limit, offset)

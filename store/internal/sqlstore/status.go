@@ -63,7 +63,7 @@ func (s *Store) ConnectorStatuses(ctx context.Context, stationID string) ([]csms
 
 // StatusHistory returns a station's notifications, newest first.
 func (s *Store) StatusHistory(ctx context.Context, stationID string, p csms.Page) ([]csms.ConnectorStatus, error) {
-	limit, offset := limits(p)
+	limit, offset := p.Bounds()
 	out, err := collect(ctx, s.cfg.Reader, scanStatus, `SELECT `+statusColumns+`
 		FROM status_history WHERE station_id = ? ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?`,
 		stationID, limit, offset)

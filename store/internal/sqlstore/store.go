@@ -16,12 +16,6 @@ import (
 	"github.com/openev/openev/store/internal/sqldb"
 )
 
-// Page limits of the contract.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
-)
-
 // Config is what a backend provides.
 type Config struct {
 	// Name prefixes every error, e.g. "sqlite".
@@ -131,21 +125,6 @@ func notFound(err error) error {
 		return csms.ErrNotFound
 	}
 	return err
-}
-
-// limits turns a Page into LIMIT and OFFSET values.
-func limits(p csms.Page) (limit, offset int) {
-	limit, offset = p.Limit, p.Offset
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	if limit > MaxLimit {
-		limit = MaxLimit
-	}
-	if offset < 0 {
-		offset = 0
-	}
-	return limit, offset
 }
 
 // Times are stored as Unix nanoseconds; the zero time as NULL where a

@@ -96,7 +96,7 @@ func (s *Store) Token(ctx context.Context, id string) (csms.IDToken, error) {
 
 // Tokens lists tokens ordered by ID (ignoring case).
 func (s *Store) Tokens(ctx context.Context, p csms.Page) ([]csms.IDToken, error) {
-	limit, offset := limits(p)
+	limit, offset := p.Bounds()
 	out, err := collect(ctx, s.cfg.Reader, func(r sqldb.Rows) (csms.IDToken, error) { return scanToken(r) },
 		`SELECT `+tokenColumns+` FROM id_tokens ORDER BY id_key LIMIT ? OFFSET ?`, limit, offset)
 	if err != nil {

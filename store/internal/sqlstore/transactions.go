@@ -368,7 +368,7 @@ func (s *Store) TransactionByStationTxID(ctx context.Context, stationID, station
 // Transactions lists transactions, newest start first. The IDToken filter
 // ignores case, as token lookups do.
 func (s *Store) Transactions(ctx context.Context, f csms.TransactionFilter) ([]csms.Transaction, error) {
-	limit, offset := limits(f.Page)
+	limit, offset := f.Page.Bounds()
 	where, args := transactionsWhere(f)
 	query := `SELECT ` + txColumns + ` FROM transactions` + where + ` ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?`
 	args = append(args, limit, offset)
